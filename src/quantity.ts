@@ -45,7 +45,7 @@ const MAX_QUOTED_CHARS = 40;
 
 const NUMBER_PATTERN = /^([+-]?)(\d+(?:\.\d*)?|\.\d+)(.*)$/s;
 const EXPONENT_PATTERN = /^[eE]([+-]?\d+)$/;
-const EXPONENT_THEN_UNIT_PATTERN = /^[eE][+-]?\d+\S+$/;
+const EXPONENT_THEN_UNIT_PATTERN = /^[eE][+-]?\d+\D/;
 
 type Suffix =
   | { kind: 'none' }
@@ -292,8 +292,8 @@ const APPROX_UNITS = BINARY_SUFFIXES.slice(1);
 const ONE_DECIMAL_BELOW = 10;
 
 /**
- * A human approximation in binary units for progress lines: `~198Mi`, `~1.5Gi`, exact
- * values without the tilde (`200Mi`), and plain bytes below 1Ki (`512B`).
+ * A human approximation in binary units for progress lines: `~198Mi`, `~1.6Gi`; values
+ * shown exactly go without the tilde (`200Mi`, `1.5Gi`), and plain bytes below 1Ki (`512B`).
  */
 export function formatBytesApprox(bytes: number): string {
   if (!Number.isFinite(bytes) || bytes < 0) {
@@ -310,7 +310,7 @@ export function formatBytesApprox(bytes: number): string {
     shown = roundForDisplay(value);
   }
 
-  const prefix = Number.isInteger(value) ? '' : '~';
+  const prefix = shown === value ? '' : '~';
   return `${prefix}${shown}${APPROX_UNITS[power - 1]}`;
 }
 

@@ -243,8 +243,10 @@ function podAndLimit(positionals: readonly string[]): [string, string] {
       `missing the memory limit after ${quote(pod)}: e.g. "${pod} 200Mi"`,
     );
   }
-  if (extra !== undefined)
-    throw new InvalidRequestError(`unexpected extra argument ${quote(extra)}`);
+  if (extra !== undefined) {
+    const expected = `a drill takes a pod name and a memory limit, ${USAGE_EXAMPLE}`;
+    throw new InvalidRequestError(`unexpected extra argument ${quote(extra)}: ${expected}`);
+  }
   return [pod, limit];
 }
 
