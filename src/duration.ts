@@ -74,8 +74,9 @@ export function parseDuration(text: string, what: string): number {
  * 3600 → `1h`, 0 → `0s`. Fractions are rounded to the nearest second.
  */
 export function formatSeconds(seconds: number): string {
-  if (!Number.isFinite(seconds))
+  if (!Number.isFinite(seconds)) {
     throw new RangeError(`expected a number of seconds, got ${seconds}`);
+  }
   if (seconds < 0) return `-${formatSeconds(-seconds)}`;
 
   const whole = Math.round(seconds);

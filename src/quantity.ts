@@ -158,7 +158,7 @@ function memoryUnitHint(suffixText: string): string {
   const upper = suffixText.toUpperCase();
   if (upper.endsWith('B') && upper.length === 2 && 'KMGTPE'.includes(upper.charAt(0))) {
     const letter = upper.charAt(0) === 'K' ? 'k' : upper.charAt(0);
-    return `: Kubernetes writes ${letter}i (powers of 1024) or ${letter} (powers of 1000), without B`;
+    return `: Kubernetes writes ${letter}i (powers of 1024) or ${letter} (powers of 1000), no B`;
   }
   if (/^[kmgtpe]i$/i.test(suffixText)) {
     return `: units are case-sensitive, write ${suffixText.charAt(0).toUpperCase()}i`;
@@ -175,8 +175,9 @@ function memorySuffix(what: string, text: string, lexed: Lexed): Suffix {
   }
 
   const suffix = classifySuffix(suffixText);
-  if (suffix === undefined)
+  if (suffix === undefined) {
     throw refuse(what, text, `has an unknown unit${memoryUnitHint(suffixText)}`);
+  }
   if (suffix.kind === 'none') {
     throw refuse(
       what,

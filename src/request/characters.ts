@@ -95,14 +95,23 @@ function entityAt(text: string, index: number): readonly [string, string] | unde
 function checkCharacter(text: string, index: number): void {
   const char = text.charAt(index);
   if (DASHES.has(char)) throw refuseDash(text, index, char);
-  if (char.charCodeAt(0) > 0x7e)
+  if (char.charCodeAt(0) > 0x7e) {
     throw refuseNonAscii(text, index, String.fromCodePoint(text.codePointAt(index) ?? 0));
+  }
   if (char.charCodeAt(0) < 0x20 && char !== '\t') throw refuseControl(char);
   if (char === '\x7f') throw refuseControl(char);
 
   if (!SHELL_METACHARACTERS.has(char)) return;
   const [typed, meant] = entityAt(text, index) ?? [char, char];
   throw refuseMetacharacter(text, index, meant, typed);
+}
+
+/** Refuses a command longer than MAX_COMMAND_CHARS, before any other work on it. */
+export function checkCommandLength(chars: number): void {
+  if (chars <= MAX_COMMAND_CHARS) return;
+  throw new InvalidRequestError(
+    `the command is ${chars} characters long; at most ${MAX_COMMAND_CHARS} are accepted`,
+  );
 }
 
 /**
@@ -112,11 +121,7 @@ function checkCharacter(text: string, index: number): void {
  * Also refuses text over MAX_COMMAND_CHARS.
  */
 export function checkCommandText(text: string): void {
-  if (text.length > MAX_COMMAND_CHARS) {
-    throw new InvalidRequestError(
-      `the command is ${text.length} characters long; at most ${MAX_COMMAND_CHARS} are accepted`,
-    );
-  }
+  checkCommandLength(text.length);
 
   for (let index = 0; index < text.length; index += 1) checkCharacter(text, index);
 }

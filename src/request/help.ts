@@ -59,7 +59,8 @@ function exampleLines(prefix: string, target: 'slack' | 'terminal'): string[] {
 
 function flagLines(defaults: RequestDefaults | undefined): string[] {
   const shown = defaultsText(defaults);
-  const timeoutRange = `${formatSeconds(MIN_TIMEOUT_SECONDS)}-${formatSeconds(MAX_TIMEOUT_SECONDS)}`;
+  const timeouts = `${formatSeconds(MIN_TIMEOUT_SECONDS)}-${formatSeconds(MAX_TIMEOUT_SECONDS)}`;
+  const maxCores = MAX_CPU_MILLICORES / 1000;
   return [
     `POD-NAME            lower case, digits, '-'; at most 63 characters`,
     `MEMORY-LIMIT        with a unit: 200Mi, 1Gi, 500M; at most ${shown.max}`,
@@ -71,8 +72,8 @@ function flagLines(defaults: RequestDefaults | undefined): string[] {
     `    anon            memory held by a process; no privilege`,
     `--fill SIZE         how much to fill; above the limit; default: twice the limit`,
     `--image IMAGE       needs sh, dd and mount; default: ${shown.image}`,
-    `--cpu QTY           cpu request = limit, at most ${MAX_CPU_MILLICORES / 1000}; default: ${shown.cpu}`,
-    `--timeout DURATION  ${timeoutRange}, restart back-off not counted; default: ${shown.timeout}`,
+    `--cpu QTY           cpu request = limit, at most ${maxCores}; default: ${shown.cpu}`,
+    `--timeout DURATION  ${timeouts}, back-off waits not counted; default: ${shown.timeout}`,
     `--keep              leave the pod in place at the end`,
     `--cluster CONTEXT   kubeconfig context; default: the current one`,
   ];

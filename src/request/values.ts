@@ -42,6 +42,7 @@ const IMAGE_TAG = /^\w[\w.-]{0,127}$/;
 const IMAGE_DIGEST = /^sha256:[a-f0-9]{64}$/;
 // The distribution spec's limit on a repository name.
 const IMAGE_NAME_MAX_CHARS = 255;
+const IMAGE_SHAPE = 'registry[:port]/path[:tag][@sha256:digest]';
 
 function invalid(what: string, text: string, problem: string): InvalidRequestError {
   return new InvalidRequestError(`${what} ${quote(text)} ${problem}`, { details: { field: what } });
@@ -52,7 +53,8 @@ function labelProblem(text: string): string {
     return `is ${text.length} characters long; at most ${LABEL_MAX_CHARS} are allowed`;
   }
   if (/[A-Z]/.test(text) && LABEL_PATTERN.test(text.toLowerCase())) {
-    return `has upper-case letters: Kubernetes names are lower case, e.g. ${quote(text.toLowerCase())}`;
+    const lower = quote(text.toLowerCase());
+    return `has upper-case letters: Kubernetes names are lower case, e.g. ${lower}`;
   }
 
   const bad = /[^-a-z0-9]/.exec(text);
@@ -77,10 +79,10 @@ export function checkMemoryLimit(text: string, maxMemoryBytes: number): MemoryQu
     );
   }
   if (limit.bytes > maxMemoryBytes) {
-    throw new NotAllowedError(
-      `memory limit ${quote(text)} is above the ${formatMemory(maxMemoryBytes)} cap (OOMTEST_MAX_MEMORY)`,
-      { details: { field: 'memory limit' } },
-    );
+    const cap = `the ${formatMemory(maxMemoryBytes)} cap (OOMTEST_MAX_MEMORY)`;
+    throw new NotAllowedError(`memory limit ${quote(text)} is above ${cap}`, {
+      details: { field: 'memory limit' },
+    });
   }
 
   return limit;
@@ -122,8 +124,9 @@ export function defaultFill(limit: MemoryQuantity): MemoryQuantity {
 /** `--kills`: a whole number from 1 to MAX_KILLS. */
 export function checkKills(text: string): number {
   const range = `give 1 to ${MAX_KILLS}`;
-  if (/^[+-]?(\d+\.\d*|\.\d+)$/.test(text))
+  if (/^[+-]?(\d+\.\d*|\.\d+)$/.test(text)) {
     throw invalid('--kills', text, `is not a whole number: ${range}`);
+  }
   if (!/^[+-]?\d+$/.test(text)) throw invalid('--kills', text, `is not a number: ${range}`);
 
   const kills = Number(text);
@@ -131,11 +134,12 @@ export function checkKills(text: string): number {
   return kills;
 }
 
-/** `--method`: one of STRESS_METHODS, in any letter case (`emptyDir` is Kubernetes' own spelling). */
+/** `--method`: one of STRESS_METHODS, any letter case (`emptyDir` is how Kubernetes spells it). */
 export function checkMethod(text: string): StressMethod {
   const method = STRESS_METHODS.find((candidate) => candidate === text.toLowerCase());
-  if (method === undefined)
+  if (method === undefined) {
     throw invalid('--method', text, `is not one of ${STRESS_METHODS.join(', ')}`);
+  }
   return method;
 }
 
@@ -151,16 +155,18 @@ function imageProblem(text: string): string | undefined {
   const name = hasTag ? remainder.slice(0, tagAt) : remainder;
   const tag = hasTag ? remainder.slice(tagAt + 1) : undefined;
   if (tag !== undefined && !IMAGE_TAG.test(tag)) {
-    return 'has a malformed tag: letters, digits, _ . - only, at most 128, not starting with . or -';
+    return 'has a malformed tag: up to 128 letters, digits, _ . or -, not starting with . or -';
   }
-  if (name.length > IMAGE_NAME_MAX_CHARS)
+  if (name.length > IMAGE_NAME_MAX_CHARS) {
     return `has a name longer than ${IMAGE_NAME_MAX_CHARS} characters`;
+  }
   if (IMAGE_NAME.test(name)) return undefined;
 
   const path = name.includes('/') ? name.slice(name.indexOf('/') + 1) : name;
-  if (/[A-Z]/.test(path))
+  if (/[A-Z]/.test(path)) {
     return 'has upper-case letters in the repository path: it must be lower case';
-  return 'is not a valid image reference: write registry[:port]/path[:tag][@sha256:digest], e.g. busybox:1.36';
+  }
+  return `is not a valid image reference: write ${IMAGE_SHAPE}, e.g. busybox:1.36`;
 }
 
 /** `--image`: an OCI image reference, registry[:port]/path[:tag][@sha256:<64 hex>]. */
