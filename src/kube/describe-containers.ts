@@ -3,6 +3,7 @@
  * field in kubectl v1.30's order and wording.
  */
 import { canonicalQuantity, formatRfc1123z, goQuote, quantityValue } from './describe-format.js';
+import { goSort } from './describe-gosort.js';
 import type { PrefixWriter } from './describe-tabwriter.js';
 import {
   toDate,
@@ -269,9 +270,7 @@ function writeEnv(ctx: ContainerContext, c: ContainerLike): void {
 }
 
 function writeMounts(w: PrefixWriter, c: ContainerLike): void {
-  const mounts = [...(c.volumeMounts ?? [])].sort((a, b) =>
-    byteOrder(a.mountPath ?? '', b.mountPath ?? ''),
-  );
+  const mounts = goSort(c.volumeMounts ?? [], (a, b) => (a.mountPath ?? '') < (b.mountPath ?? ''));
   const none = mounts.length === 0 ? '\t<none>' : '';
   w.write(2, `Mounts:${none}\n`);
   for (const mount of mounts) {
@@ -280,8 +279,9 @@ function writeMounts(w: PrefixWriter, c: ContainerLike): void {
     w.write(3, `${mount.mountPath ?? ''} from ${mount.name ?? ''} (${flags.join(',')})\n`);
   }
 
-  const devices = [...(c.volumeDevices ?? [])].sort((a, b) =>
-    byteOrder(a.devicePath ?? '', b.devicePath ?? ''),
+  const devices = goSort(
+    c.volumeDevices ?? [],
+    (a, b) => (a.devicePath ?? '') < (b.devicePath ?? ''),
   );
   if (devices.length === 0) return;
   w.write(2, `Devices:${none}\n`);

@@ -13,6 +13,7 @@
  */
 import { writeContainers, byteOrder, type ContainerContext } from './describe-containers.js';
 import { ageSince, formatRfc1123z, quantityValue } from './describe-format.js';
+import { goSort } from './describe-gosort.js';
 import { PrefixWriter } from './describe-tabwriter.js';
 import {
   toDate,
@@ -45,8 +46,6 @@ export interface DescribePodOptions {
 const SKIPPED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
 /** Longer annotations are shown on their own lines and cut (kubectl's maxAnnotationLen). */
 const MAX_ANNOTATION_LENGTH = 140;
-/** Go's sort.Sort uses insertion sort (stable) up to this many elements. */
-const GO_INSERTION_SORT_MAX = 12;
 
 /** Renders the pod as `kubectl describe pod` would print it; ends with a newline. */
 export function describePod(options: DescribePodOptions): string {
@@ -209,22 +208,6 @@ function writeConditions(w: PrefixWriter, pod: PodLike): void {
 
   w.write(0, 'Conditions:\n  Type\tStatus\n');
   for (const c of conditions) w.write(1, `${c.type ?? ''} \t${c.status ?? ''} \n`);
-}
-
-/** Go's sort.Slice/sort.Sort: insertion sort (stable) for short lists. */
-function goSort<T>(items: readonly T[], less: (a: T, b: T) => boolean): T[] {
-  const out = [...items];
-  // Shortcoming: above 12 elements Go switches to pattern-defeating quicksort, whose order of
-  // equal elements we do not copy; lists that long with ties may order ties differently.
-  if (out.length > GO_INSERTION_SORT_MAX)
-    return out.sort((a, b) => (less(a, b) ? -1 : less(b, a) ? 1 : 0));
-
-  for (let i = 1; i < out.length; i++) {
-    for (let j = i; j > 0 && less(out[j]!, out[j - 1]!); j--) {
-      [out[j], out[j - 1]] = [out[j - 1]!, out[j]!];
-    }
-  }
-  return out;
 }
 
 function tolerationText(t: TolerationLike): string {
