@@ -9,8 +9,10 @@
 import { InvalidRequestError } from '../errors.js';
 import { quote } from '../quantity.js';
 
-/** Longest command accepted. The longest valid one (63-char pod and namespace, a 255-char
- * image, a 253-char context and every flag) is about 750 characters. */
+/**
+ * Longest command accepted, in characters. The longest valid one (63-character pod and
+ * namespace, a long image reference, a 253-character context, every flag) is about 750.
+ */
 export const MAX_COMMAND_CHARS = 1000;
 
 const SHELL_METACHARACTERS = new Set(';|&$`<>(){}\\\'"*?!#~');
@@ -21,6 +23,12 @@ const SLACK_ENTITIES: ReadonlyArray<readonly [string, string]> = [
   ['&gt;', '>'],
   ['&amp;', '&'],
 ];
+
+// With "Escape channels, users, and links" on, Slack wraps anything that looks like a URL,
+// `ghcr.io/org/img` arriving as `<http://ghcr.io/org/img|ghcr.io/org/img>`; the label after
+// the bar is what was typed. A typed `<` arrives as `&lt;`, so a raw `<` is always Slack's.
+const SLACK_LINK = /<(?:https?|mailto):[^\s<>|]*\|([^\s<>|]+)>/g;
+const SLACK_MENTION = /<[@#!][^\s<>]*>/;
 
 // Autocorrect (Slack, macOS, iOS) turns a typed `--` into one of these.
 const DASHES = new Map([
@@ -124,4 +132,22 @@ export function checkCommandText(text: string): void {
   checkCommandLength(text.length);
 
   for (let index = 0; index < text.length; index += 1) checkCharacter(text, index);
+}
+
+/**
+ * Replaces Slack's link markup with the text the user typed, and refuses mentions
+ * (`@user`, `#channel`, `@here`), which are never arguments. Text without markup is
+ * returned unchanged.
+ */
+export function unwrapSlackLinks(text: string): string {
+  const unwrapped = text.replace(SLACK_LINK, '$1');
+  if (SLACK_MENTION.test(unwrapped)) {
+    // Not quoted back: echoing `<!channel>` into a reply would notify the channel.
+    throw new InvalidRequestError(
+      'the command contains a Slack mention or channel link (@user, #channel, @here): ' +
+        'oomtest takes plain words only',
+    );
+  }
+
+  return unwrapped;
 }

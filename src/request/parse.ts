@@ -12,7 +12,7 @@
 import { InvalidRequestError } from '../errors.js';
 import { quote } from '../quantity.js';
 import { flagText, splitArguments, type Arguments } from './arguments.js';
-import { checkCommandLength, checkCommandText } from './characters.js';
+import { checkCommandLength, checkCommandText, unwrapSlackLinks } from './characters.js';
 import type { DrillRequest, ParsedCommand, RequestDefaults } from './types.js';
 import {
   checkContext,
@@ -155,11 +155,14 @@ export function parseTokens(tokens: readonly string[], defaults: RequestDefaults
 
 /**
  * Parses the text of a Slack slash command (everything after `/oomtest`). Empty text means
- * help. Words are separated by spaces or tabs; there is no quoting.
+ * help. Words are separated by spaces or tabs; there is no quoting. Slack's link markup is
+ * read as the text the user typed (see unwrapSlackLinks).
  */
 export function parseCommand(text: string, defaults: RequestDefaults): ParsedCommand {
-  checkCommandText(text);
+  checkCommandLength(text.length);
+  const plain = unwrapSlackLinks(text);
+  checkCommandText(plain);
 
-  const tokens = text.split(/[ \t]+/).filter((token) => token !== '');
+  const tokens = plain.split(/[ \t]+/).filter((token) => token !== '');
   return parseTokens(tokens, defaults);
 }

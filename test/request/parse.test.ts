@@ -379,6 +379,29 @@ describe('parseCommand: refusals name the problem', () => {
     );
   });
 
+  it('reads a Slack link back as the text the user typed', () => {
+    const text = 'mem-nginx 200Mi --image <http://ghcr.io/org/img:1|ghcr.io/org/img:1>';
+
+    expect(drill(text).image).toBe('ghcr.io/org/img:1');
+  });
+
+  it.each(['<@U024BE7LH>', '<#C024BE7LR|general>', '<!channel>', '<!subteam^S123|@oncall>'])(
+    'refuses the Slack mention %s without echoing it',
+    (mention) => {
+      const error = refusal(() => parseCommand(`mem-nginx 200Mi ${mention}`, DEFAULTS));
+
+      expect(error).toBeInstanceOf(InvalidRequestError);
+      expect(error.message).toContain('Slack mention or channel link');
+      expect(error.message).not.toContain('<');
+    },
+  );
+
+  it('refuses a raw < that is not Slack markup as a metacharacter', () => {
+    expect(refusal(() => parseCommand('mem-nginx 200Mi <x', DEFAULTS)).message).toMatch(
+      /shell metacharacter <:/,
+    );
+  });
+
   it('reports bad characters before anything else is interpreted', () => {
     expect(refusal(() => parseCommand('Bad_Pod 0 --what $(id)', DEFAULTS)).message).toContain(
       'shell metacharacter $',
