@@ -22,10 +22,11 @@ export interface HelpOptions {
   defaults?: RequestDefaults;
 }
 
-function defaultsText(defaults: RequestDefaults | undefined) {
+/** Each default as shown; without a configuration, a pointer to where it is set. */
+function defaultsText(defaults: RequestDefaults | undefined): Record<string, string> {
   return {
     namespace: defaults?.namespace ?? 'the configured one',
-    kills: String(defaults?.kills ?? 2),
+    kills: defaults === undefined ? 'the configured number' : String(defaults.kills),
     image: defaults?.image ?? 'the configured one',
     cpu: defaults?.cpu ?? 'the configured value',
     timeout:
@@ -94,7 +95,7 @@ export function helpText(options: HelpOptions = {}): string {
     'Examples:',
     ...exampleLines(prefix, target).map((line) => `  ${line}`),
     '',
-    'Flags go anywhere, as --flag value or --flag=value:',
+    'Arguments and flags (flags go anywhere, as --flag value or --flag=value):',
     ...flagLines(options.defaults).map((line) => `  ${line}`),
   ].join('\n');
 
