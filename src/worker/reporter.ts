@@ -75,6 +75,13 @@ export class DrillReporter {
     });
   }
 
+  /** Sends nothing more: the drill was handed to another worker, which reports it. */
+  detach(): void {
+    this.finished = true;
+    this.pending = undefined;
+    this.finishing.abort();
+  }
+
   /**
    * Replaces the message with the outcome, then posts the details in its thread and
    * uploads the describe text when it did not fit. Throws a transient OomtestError when

@@ -1,0 +1,327 @@
+/**
+ * One drill job, start to finish: run the drill (or re-adopt it after a crash), keep its
+ * outcome in Redis, report it to Slack exactly once, and tell BullMQ whether to retry.
+ *
+ * Retry policy: a transient failure (the API server unreachable) is thrown as is, and
+ * BullMQ tries again with backoff while attempts remain; the next attempt re-adopts the
+ * pod. Anything else is reported to the channel and then thrown as UnrecoverableError,
+ * so a PodSecurity rejection or an unmanaged pod is never retried.
+ */
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { WebClient } from '@slack/web-api';
+import type { DrillOutcome } from '../drill/types.js';
+import { runDrill } from '../drill/run.js';
+import { OomtestError, toOomtestError, type ErrorCode } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { KubeClientSet } from '../kube/client.js';
+import type { Clock, PodWatchHub } from '../kube/watch.js';
+import { validateDrillJob, type DrillJobData, type DrillState } from '../queue/index.js';
+import { DrillReporter } from './reporter.js';
+import type { SlackPacer } from './slack-pacer.js';
+import type { StopListener } from './stop-listener.js';
+
+export interface ProcessDeps {
+  kube: KubeClientSet;
+  watches: PodWatchHub;
+  clock: Clock;
+  logger: Logger;
+  slack: WebClient;
+  pacer: SlackPacer;
+  state: DrillState;
+  stops: StopListener;
+  /** This worker's id, recorded in summary claims. */
+  workerId: string;
+  metrics?: Metrics;
+  /** Least time between two edits of one message, ms (default 1,000). */
+  minUpdateIntervalMs?: number;
+}
+
+/** What a drill job returns to BullMQ (kept with the completed job). */
+export interface DrillJobResult {
+  status: DrillOutcome['status'] | 'reported-earlier';
+  code?: ErrorCode;
+}
+
+/** Failures worth another attempt: the cluster may be back in a minute. */
+const TRANSIENT_CODES = new Set<ErrorCode>(['kube.unreachable']);
+
+/** Runs or resumes one drill job. `signal` is BullMQ's cancellation of this job. */
+export async function processDrill(
+  job: Job<DrillJobData>,
+  deps: ProcessDeps,
+  running: RunningDrills,
+): Promise<DrillJobResult> {
+  const data = parseJob(job, deps.logger);
+  const log = deps.logger.child(logFields(data));
+
+  if (await deps.state.summaryPosted(data.drillId)) {
+    log.info({ result: 'skipped' }, 'drill already reported; nothing to do');
+    return { status: 'reported-earlier' };
+  }
+
+  const reporter = new DrillReporter({
+    slack: deps.slack,
+    pacer: deps.pacer,
+    ctx: { drillId: data.drillId, request: data.request, requestedBy: data.requestedBy },
+    channel: data.channel,
+    messageTs: data.messageTs,
+    logger: log,
+    metrics: deps.metrics,
+    clock: deps.clock,
+    minUpdateIntervalMs: deps.minUpdateIntervalMs,
+  });
+
+  const outcome =
+    (await deps.state.loadOutcome(data.drillId)) ??
+    (await runAndKeep({ job, data, deps, reporter, log, running }));
+  if (outcome === undefined) return { status: 'stopped' };
+
+  await reportOnce({ data, outcome, deps, reporter, log });
+  return settle(outcome);
+}
+
+function parseJob(job: Job<DrillJobData>, logger: Logger): DrillJobData {
+  try {
+    return validateDrillJob(job.data);
+  } catch (error) {
+    logger.error({ drillId: job.id, err: error, code: 'request.invalid' }, 'unreadable drill job');
+    throw new UnrecoverableError((error as Error).message);
+  }
+}
+
+function logFields(data: DrillJobData): Record<string, unknown> {
+  return {
+    drillId: data.drillId,
+    pod: data.request.pod,
+    namespace: data.request.namespace,
+    cluster: data.request.cluster,
+    user: data.requestedBy,
+    channel: data.channel,
+  };
+}
+
+interface RunContext {
+  job: Job<DrillJobData>;
+  data: DrillJobData;
+  deps: ProcessDeps;
+  reporter: DrillReporter;
+  log: Logger;
+  running: RunningDrills;
+}
+
+/**
+ * Runs the drill and stores its outcome before anything is posted, so a crash between
+ * the two makes the next attempt report, not repeat, the drill. Undefined when the drill
+ * was handed back to the queue during shutdown.
+ */
+async function runAndKeep(run: RunContext): Promise<DrillOutcome | undefined> {
+  const { job, data, deps, reporter, log } = run;
+  const drill = run.running.start(data.drillId, reporter);
+  const releaseStop = deps.stops.own(data.drillId, (request) => drill.stop(request.by));
+  const stoppedBy = await deps.state.stoppedBy(data.drillId);
+  if (stoppedBy !== undefined) drill.stop(stoppedBy);
+
+  deps.metrics?.drillsActive.inc();
+  const startedAt = new Date(deps.clock.now()).toISOString();
+  try {
+    const outcome = await runDrill(
+      data.request,
+      {
+        drillId: data.drillId,
+        signal: drill.signal,
+        onProgress: (progress) => reporter.progress(progress),
+        // A job started before (a crash, a retry, a hand-back) may have left its pod:
+        // adopt it by its drill-id label and count from its status.
+        adopt: job.attemptsStarted > 1,
+      },
+      {
+        kube: deps.kube.forContext(data.request.cluster),
+        watches: deps.watches,
+        clock: deps.clock,
+        logger: log,
+      },
+    );
+    if (drill.handedBack) return undefined;
+    return await keep(run, retryIfTransient(run, outcome));
+  } catch (error) {
+    if (drill.handedBack) return undefined;
+    return keep(run, failureOutcome(data, toRetryable(run, error), startedAt, deps.clock));
+  } finally {
+    releaseStop();
+    deps.metrics?.drillsActive.dec();
+  }
+}
+
+async function keep(run: RunContext, outcome: DrillOutcome): Promise<DrillOutcome> {
+  await run.deps.state.saveOutcome(outcome);
+  run.deps.metrics?.drills.inc({ status: outcome.status });
+  for (const kill of outcome.kills) {
+    run.deps.metrics?.oomKills.inc({ exit_code: String(kill.exitCode ?? 'unknown') });
+  }
+  return outcome;
+}
+
+/** True when BullMQ will run this job again after a failure of this attempt. */
+function attemptsLeft(job: Job<DrillJobData>): boolean {
+  return job.attemptsMade + 1 < (job.opts.attempts ?? 1);
+}
+
+/** Throws (for a retry) a transient failure while attempts remain; else returns it. */
+function toRetryable(run: RunContext, error: unknown): OomtestError {
+  const failure = toOomtestError(error);
+  if (failure.transient && attemptsLeft(run.job)) {
+    run.log.warn({ err: error, code: failure.code }, 'drill attempt failed; retrying');
+    throw failure;
+  }
+  return failure;
+}
+
+function retryIfTransient(run: RunContext, outcome: DrillOutcome): DrillOutcome {
+  const code = outcome.failure?.code;
+  if (code === undefined || !TRANSIENT_CODES.has(code) || !attemptsLeft(run.job)) return outcome;
+
+  run.log.warn({ code }, 'drill attempt failed; retrying');
+  throw new OomtestError(code, outcome.failure?.message ?? code, { transient: true });
+}
+
+/** The outcome of a drill the engine could not run at all. */
+function failureOutcome(
+  data: DrillJobData,
+  failure: OomtestError,
+  startedAt: string,
+  clock: Clock,
+): DrillOutcome {
+  return {
+    drillId: data.drillId,
+    request: data.request,
+    status: 'failed',
+    verdict: `Drill failed: ${failure.message}`,
+    kills: [],
+    restartCount: 0,
+    describe: '',
+    failure: { code: failure.code, message: failure.message },
+    deleted: false,
+    startedAt,
+    finishedAt: new Date(clock.now()).toISOString(),
+  };
+}
+
+interface ReportContext {
+  data: DrillJobData;
+  outcome: DrillOutcome;
+  deps: ProcessDeps;
+  reporter: DrillReporter;
+  log: Logger;
+}
+
+/**
+ * Posts the summary unless some process already did or is doing it. A failed post
+ * releases the claim and throws, so the job's next attempt posts from the kept outcome.
+ */
+async function reportOnce(report: ReportContext): Promise<void> {
+  const { data, outcome, deps, reporter, log } = report;
+  if (!(await deps.state.claimSummary(data.drillId, deps.workerId))) {
+    log.info({ result: 'skipped' }, 'summary posted by another worker');
+    return;
+  }
+
+  const stoppedBy =
+    outcome.status === 'stopped' ? await deps.state.stoppedBy(data.drillId) : undefined;
+  try {
+    await reporter.finish(outcome, { stoppedBy });
+  } catch (error) {
+    await deps.state.releaseSummary(data.drillId);
+    throw error;
+  }
+  await deps.state.markSummaryPosted(data.drillId);
+  audit(report);
+}
+
+/** The audit line: one per outcome, in the shared log vocabulary. */
+function audit({ outcome, log }: ReportContext): void {
+  const durationMs = Date.parse(outcome.finishedAt) - Date.parse(outcome.startedAt);
+  const fields = {
+    result: outcome.status,
+    code: outcome.failure?.code,
+    durationMs: Number.isNaN(durationMs) ? undefined : durationMs,
+  };
+  if (outcome.status === 'done' || outcome.status === 'stopped') log.info(fields, 'drill finished');
+  else log.warn(fields, 'drill finished without the OOM kills asked for');
+}
+
+/** Failed drills end as failed jobs, never retried: the channel has already been told. */
+function settle(outcome: DrillOutcome): DrillJobResult {
+  if (outcome.status === 'done' || outcome.status === 'stopped') return { status: outcome.status };
+  const code = outcome.failure?.code ?? 'drill.timeout';
+  throw new UnrecoverableError(`${code}: ${outcome.failure?.message ?? outcome.verdict}`);
+}
+
+/** One drill this worker runs now: its cancellation and whether it was handed back. */
+export interface RunningDrill {
+  readonly signal: AbortSignal;
+  /** Set when shutdown handed the drill back to the queue; its result is then dropped. */
+  readonly handedBack: boolean;
+  stop(by: string): void;
+}
+
+interface Entry {
+  job: Job<DrillJobData>;
+  token?: string;
+  controller: AbortController;
+  reporter?: DrillReporter;
+  handedBack: boolean;
+}
+
+/** The drills this worker holds, for stop requests and shutdown hand-back. */
+export class RunningDrills {
+  private readonly entries = new Map<string, Entry>();
+
+  /** Records a job as taken by this worker (with BullMQ's lock token). */
+  track(job: Job<DrillJobData>, token: string | undefined): void {
+    if (job.id === undefined) return;
+    this.entries.set(job.id, { job, token, controller: new AbortController(), handedBack: false });
+  }
+
+  untrack(jobId: string | undefined): void {
+    if (jobId !== undefined) this.entries.delete(jobId);
+  }
+
+  /** The drill's cancellation handle; `reporter` is silenced if the drill is handed back. */
+  start(drillId: string, reporter: DrillReporter): RunningDrill {
+    const entry = this.entries.get(drillId);
+    if (entry === undefined) throw new Error(`drill ${drillId} was not tracked`);
+    entry.reporter = reporter;
+    return {
+      signal: entry.controller.signal,
+      get handedBack() {
+        return entry.handedBack;
+      },
+      stop: (by) => entry.controller.abort(new StopReason(by)),
+    };
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /**
+   * Puts every held drill back in the queue's wait list, without touching its pod, and
+   * silences its reporter: the worker that takes it next adopts the pod and reports.
+   */
+  async handBackAll(): Promise<string[]> {
+    const ids: string[] = [];
+    for (const [id, entry] of this.entries) {
+      entry.handedBack = true;
+      entry.reporter?.detach();
+      await entry.job.moveToWait(entry.token).catch(() => undefined);
+      ids.push(id);
+    }
+    return ids;
+  }
+}
+
+/** The abort reason of a stopped drill: who stopped it. */
+export class StopReason {
+  constructor(readonly by: string) {}
+}
