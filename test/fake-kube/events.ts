@@ -1,0 +1,113 @@
+/**
+ * Core v1 events as a cluster records them.
+ *
+ * The kubelet uses client-go's event recorder: an event identical to an earlier one (same
+ * object, field path, source, type, reason and message) is not created again, the existing one
+ * gets `count + 1` and a new `lastTimestamp` while `firstTimestamp` stays, which is where
+ * `kubectl describe`'s "(x2 over 10m)" comes from. The scheduler uses the events.k8s.io API
+ * instead, so its events read back through core v1 with `eventTime` set and no
+ * first/lastTimestamp, `source` empty and `reportingComponent` naming it.
+ *
+ * Known gap: the recorder's spam filter and similar-message folding ("combined from similar
+ * events") are not simulated; a test that floods events sees every one of them.
+ */
+import type { Store } from './store.js';
+import type { EventJson, PodJson } from './types.js';
+import { newUid, rfc3339, rfc3339Micro } from './util.js';
+
+export interface KubeletEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  /** `spec.containers{NAME}` for container events; absent for pod-level ones. */
+  container?: string;
+}
+
+export class EventRecorder {
+  constructor(
+    private readonly store: Store,
+    private readonly nodeName: string,
+  ) {}
+
+  /** Records (or aggregates into an earlier identical event) one kubelet event about a pod. */
+  kubelet(pod: PodJson, event: KubeletEvent): EventJson {
+    const now = Date.now();
+    const fieldPath = event.container ? `spec.containers{${event.container}}` : undefined;
+    const same = this.store
+      .list<EventJson>('events', pod.metadata.namespace)
+      .find(
+        (existing) =>
+          existing.involvedObject.uid === pod.metadata.uid &&
+          existing.involvedObject.fieldPath === fieldPath &&
+          existing.source.component === 'kubelet' &&
+          existing.type === event.type &&
+          existing.reason === event.reason &&
+          existing.message === event.message,
+      );
+    if (same) {
+      same.count = (same.count ?? 1) + 1;
+      same.lastTimestamp = rfc3339(now);
+      return this.store.update('events', same);
+    }
+
+    return this.store.create<EventJson>('events', {
+      ...this.base(pod, now, fieldPath),
+      reason: event.reason,
+      message: event.message,
+      type: event.type,
+      source: { component: 'kubelet', host: this.nodeName },
+      firstTimestamp: rfc3339(now),
+      lastTimestamp: rfc3339(now),
+      count: 1,
+      eventTime: null,
+      reportingComponent: 'kubelet',
+      reportingInstance: this.nodeName,
+    });
+  }
+
+  /** The scheduler's `Scheduled` event, written through events.k8s.io as the real one is. */
+  scheduled(pod: PodJson): EventJson {
+    const now = Date.now();
+    return this.store.create<EventJson>('events', {
+      ...this.base(pod, now, undefined),
+      reason: 'Scheduled',
+      message: `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${this.nodeName}`,
+      type: 'Normal',
+      source: {},
+      firstTimestamp: null,
+      lastTimestamp: null,
+      eventTime: rfc3339Micro(now),
+      action: 'Binding',
+      reportingComponent: 'default-scheduler',
+      reportingInstance: `default-scheduler-${this.nodeName}`,
+    });
+  }
+
+  private base(
+    pod: PodJson,
+    now: number,
+    fieldPath: string | undefined,
+  ): Pick<EventJson, 'kind' | 'apiVersion' | 'metadata' | 'involvedObject'> {
+    // client-go names an event after its object and the recording time in hex nanoseconds.
+    const name = `${pod.metadata.name}.${(BigInt(now) * 1_000_000n + BigInt(Math.floor(Math.random() * 1e6))).toString(16)}`;
+    return {
+      kind: 'Event',
+      apiVersion: 'v1',
+      metadata: {
+        name,
+        namespace: pod.metadata.namespace,
+        uid: newUid(),
+        creationTimestamp: rfc3339(now),
+      },
+      involvedObject: {
+        kind: 'Pod',
+        namespace: pod.metadata.namespace,
+        name: pod.metadata.name ?? '',
+        uid: pod.metadata.uid,
+        apiVersion: 'v1',
+        resourceVersion: pod.metadata.resourceVersion,
+        ...(fieldPath ? { fieldPath } : {}),
+      },
+    };
+  }
+}
