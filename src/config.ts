@@ -6,7 +6,7 @@
  * operator fixes a Helm values file in one round instead of one crash per variable.
  */
 import { ConfigError } from './errors.js';
-import { parseMemory, formatMemory } from './quantity.js';
+import { parseMemory, parseCpu, formatMemory } from './quantity.js';
 import { parseDuration } from './duration.js';
 import type { RequestDefaults } from './request/types.js';
 
@@ -17,7 +17,7 @@ export type ProcessRole = 'bot' | 'worker' | 'all' | 'run';
  * The stress image when neither OOMTEST_IMAGE nor --image is given: it must have a POSIX
  * sh, dd and mount. busybox has all three in about 4 MB and pulls in seconds.
  */
-export const DEFAULT_IMAGE = 'busybox:1.36.1';
+export const DEFAULT_IMAGE = 'docker.io/library/busybox:1.36.1';
 
 export interface SlackSettings {
   /** SLACK_BOT_TOKEN (xoxb-). */
@@ -64,6 +64,8 @@ type Env = Record<string, string | undefined>;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
 const SLACK_CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
+// The characters an OCI reference may hold; the parser checks --image's full grammar.
+const IMAGE_REFERENCE = /^[a-z0-9][a-z0-9._/:@-]{0,254}$/;
 const CONTEXT_NAME = /^[A-Za-z0-9._@:/-]{1,253}$/;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -86,8 +88,8 @@ export function loadConfig(role: ProcessRole, env: Env = process.env): Config {
     kubeconfigPath: read.optional('KUBECONFIG'),
     defaults: {
       namespace: defaultNamespace,
-      image: read.optional('OOMTEST_IMAGE') ?? DEFAULT_IMAGE,
-      cpu: read.optional('OOMTEST_CPU') ?? '500m',
+      image: read.pattern('OOMTEST_IMAGE', DEFAULT_IMAGE, IMAGE_REFERENCE, 'an image reference'),
+      cpu: read.cpu('OOMTEST_CPU', '500m'),
       kills: read.integer('OOMTEST_KILLS', 2, 1, 10),
       timeoutSeconds: read.duration('OOMTEST_TIMEOUT', '3m'),
       maxMemoryBytes: read.memory('OOMTEST_MAX_MEMORY', '4Gi'),
@@ -193,6 +195,16 @@ class EnvReader {
     } catch (error) {
       this.problems.push(`${name}: ${(error as Error).message}`);
       return parseMemory(fallback, name).bytes;
+    }
+  }
+
+  cpu(name: string, fallback: string): string {
+    const text = this.optional(name) ?? fallback;
+    try {
+      return parseCpu(text).text;
+    } catch (error) {
+      this.problems.push(`${name}: ${(error as Error).message}`);
+      return fallback;
     }
   }
 
