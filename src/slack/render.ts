@@ -75,6 +75,18 @@ export function renderProgress(ctx: DrillContext, progress: DrillProgress): Slac
   });
 }
 
+/**
+ * The drill's channel message when it could not be queued after all (Redis went away, or
+ * another drill for the pod won the race): no Stop button, the reason in plain words.
+ */
+export function renderNotQueued(ctx: DrillContext, reason: string): SlackMessage {
+  const headline = `:x: OOM drill for ${target(ctx.request)} was not started: ${escapeMrkdwn(reason)}`;
+  return {
+    text: `${stripEmoji(headline)} (drill ${ctx.drillId})`,
+    blocks: [section(clip(headline)), context(factsLine(ctx))],
+  };
+}
+
 const PHASE_EMOJI: Record<DrillPhase, string> = {
   applied: ':hourglass:',
   scheduled: ':hourglass_flowing_sand:',

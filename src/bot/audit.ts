@@ -1,0 +1,33 @@
+/**
+ * The audit trail: one structured line per command, refusal and outcome, saying who asked,
+ * where, what, with what result, and which drill. Never the request body or a token: the
+ * body carries Slack's verification token and a response_url that works for 30 minutes.
+ */
+import type { ErrorCode } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { CommandName } from './plan.js';
+
+export interface AuditEntry {
+  user: string;
+  channel: string;
+  command: CommandName;
+  result: 'accepted' | 'refused' | 'failed';
+  code?: ErrorCode;
+  drillId?: string;
+  pod?: string;
+  namespace?: string;
+  cluster?: string;
+  /** Kept for the log line only: what a failed call threw. */
+  err?: unknown;
+}
+
+/** Writes the audit line and counts the command in the metrics. */
+export function audit(deps: { logger: Logger; metrics?: Metrics }, entry: AuditEntry): void {
+  const { err, ...fields } = entry;
+  const line = err === undefined ? fields : { ...fields, err };
+
+  if (entry.result === 'failed') deps.logger.warn(line, `command ${entry.command} failed`);
+  else deps.logger.info(line, `command ${entry.command} ${entry.result}`);
+  deps.metrics?.commands.inc({ command: entry.command, result: entry.result });
+}

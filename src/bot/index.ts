@@ -1,0 +1,183 @@
+/**
+ * `oomtest bot`: the Slack receiver. Over HTTP (the default) it serves POST /slack/events
+ * with Bolt's signature check, and GET /healthz, /readyz and /metrics on the same port.
+ * With SLACK_APP_TOKEN it uses Socket Mode instead and serves the health routes from a
+ * small server of its own on PORT.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App, HTTPReceiver, type Authorize } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import type { Config } from '../config.js';
+import { ConfigError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { createMetrics, type Metrics } from '../metrics.js';
+import { healthRoutes, startHealthServer, type ReadinessCheck } from '../health.js';
+import { DrillQueue } from '../queue/index.js';
+import { createSlackClient, slackLogger } from '../slack/client.js';
+import { registerHandlers, type HandlerDeps } from './handlers.js';
+import type { QueueApi } from './follow-up.js';
+
+export interface BotDeps {
+  config: Config;
+  logger: Logger;
+  /** The drill queue; default one on config.redisUrl, closed with the bot. */
+  queue?: QueueApi & Pick<DrillQueue, 'isReady' | 'close'>;
+  /** Web API client for the channel messages; default createSlackClient(config). */
+  slack?: WebClient;
+  metrics?: Metrics;
+  /** Readiness checks besides Redis (`oomtest all` adds the worker's). */
+  checks?: ReadinessCheck[];
+  /** The clock; default `new Date()`. */
+  now?: () => Date;
+}
+
+export interface RunningBot {
+  /** The port the HTTP routes listen on. */
+  port?: number;
+  close(): Promise<void>;
+}
+
+/** The path Slack posts slash commands and interactions to. */
+export const EVENTS_PATH = '/slack/events';
+
+/** Starts the bot; resolves once it is listening (HTTP) or connected (Socket Mode). */
+export async function startBot(deps: BotDeps): Promise<RunningBot> {
+  const { config, logger } = deps;
+  const botToken = config.slack.botToken;
+  if (botToken === undefined) throw new ConfigError('SLACK_BOT_TOKEN is required for the bot');
+
+  const ownQueue = deps.queue === undefined;
+  const queue =
+    deps.queue ??
+    DrillQueue.create({
+      redisUrl: config.redisUrl,
+      logger,
+      retentionSeconds: config.jobRetentionSeconds,
+    });
+  const slack =
+    deps.slack ?? createSlackClient({ token: botToken, apiUrl: config.slack.apiUrl, logger });
+  const metrics = deps.metrics ?? createMetrics();
+  const handlerDeps: HandlerDeps = { config, queue, slack, logger, metrics, now: deps.now };
+  const health = {
+    checks: [{ name: 'redis', check: () => queue.isReady() }, ...(deps.checks ?? [])],
+    metrics,
+  };
+
+  await checkToken(slack, logger);
+  const running =
+    config.slack.appToken === undefined
+      ? await startHttp({ config, botToken, handlerDeps, health })
+      : await startSocketMode({ config, botToken, handlerDeps, health });
+
+  logger.info(
+    { port: running.port },
+    `bot listening (${config.slack.appToken === undefined ? 'HTTP' : 'Socket Mode'})`,
+  );
+  return {
+    port: running.port,
+    close: async () => {
+      await running.close();
+      if (ownQueue) await queue.close();
+    },
+  };
+}
+
+interface StartOptions {
+  config: Config;
+  botToken: string;
+  handlerDeps: HandlerDeps;
+  health: Parameters<typeof healthRoutes>[0];
+}
+
+async function startHttp(options: StartOptions): Promise<RunningBot> {
+  const { config, handlerDeps } = options;
+  const routes = healthRoutes(options.health);
+  const receiver = new HTTPReceiver({
+    signingSecret: requireSecret(config),
+    endpoints: EVENTS_PATH,
+    logger: slackLogger(handlerDeps.logger),
+    customRoutes: Object.entries(routes).map(([path, handler]) => ({
+      path,
+      method: ['GET'],
+      handler,
+    })),
+  });
+  const app = new App({ receiver, ...appOptions(options) });
+  registerHandlers(app, handlerDeps);
+
+  const server = (await app.start(config.port)) as Server;
+  return { port: (server.address() as AddressInfo).port, close: () => app.stop() as Promise<void> };
+}
+
+async function startSocketMode(options: StartOptions): Promise<RunningBot> {
+  const { config, handlerDeps } = options;
+  // Known shortcoming: Bolt opens the socket through Slack's own apps.connections.open, not
+  // SLACK_API_URL (its Socket Mode receiver takes no client options), so Socket Mode needs
+  // a route to slack.com even when the Web API goes through a proxy.
+  const app = new App({
+    socketMode: true,
+    appToken: config.slack.appToken,
+    ...appOptions(options),
+  });
+  registerHandlers(app, handlerDeps);
+
+  const healthServer = await startHealthServer({
+    ...options.health,
+    port: config.port,
+    logger: handlerDeps.logger,
+  });
+  await app.start();
+  return {
+    port: healthServer.port,
+    close: async () => {
+      await app.stop();
+      await healthServer.close();
+    },
+  };
+}
+
+/**
+ * Bolt options shared by both modes. The authorisation hands Bolt the bot token without
+ * calling auth.test: Bolt's default calls it once at start and caches even a failure for
+ * the life of the process, or (lazily) before every single acknowledgement.
+ */
+function appOptions(options: StartOptions) {
+  const authorize: Authorize<boolean> = async () => ({ botToken: options.botToken });
+  return {
+    authorize,
+    logger: slackLogger(options.handlerDeps.logger),
+    clientOptions: { slackApiUrl: options.config.slack.apiUrl },
+  };
+}
+
+function requireSecret(config: Config): string {
+  const secret = config.slack.signingSecret;
+  if (secret === undefined) throw new ConfigError('SLACK_SIGNING_SECRET is required in HTTP mode');
+  return secret;
+}
+
+/**
+ * Asks Slack who the token belongs to, once at start. A refused token stops the process
+ * (every command would fail); Slack being unreachable does not: the bot starts, and
+ * commands work once Slack answers.
+ */
+async function checkToken(slack: WebClient, logger: Logger): Promise<void> {
+  try {
+    await slack.auth.test();
+  } catch (error) {
+    const code = (error as { data?: { error?: string } }).data?.error;
+    if (
+      code === 'invalid_auth' ||
+      code === 'not_authed' ||
+      code === 'account_inactive' ||
+      code === 'token_revoked'
+    ) {
+      throw new ConfigError(`SLACK_BOT_TOKEN was refused by Slack (${code})`);
+    }
+    logger.warn(
+      { code: 'slack.api', err: { message: (error as Error).message } },
+      'could not reach Slack to check the bot token; starting anyway',
+    );
+  }
+}
