@@ -484,6 +484,7 @@ describe('chart scenarios', () => {
       '/etc/oomtest/kubeconfig/config',
     );
     expect(worker.volumeMounts).toEqual([
+      { name: 'tmp', mountPath: '/tmp' },
       { name: 'kubeconfig', mountPath: '/etc/oomtest/kubeconfig', readOnly: true },
     ]);
     expect(env(objects, `${FULLNAME}-bot`).has('KUBECONFIG')).toBe(false);
