@@ -32,7 +32,7 @@ import {
   type DrillJobData,
 } from '../queue/index.js';
 import { processDrill, RunningDrills, type DrillJobResult } from './process-drill.js';
-import { SlackPacer } from './slack-pacer.js';
+import { SlackPacers } from './slack-pacer.js';
 import { StopListener } from './stop-listener.js';
 import { sweepOrphans } from './sweep.js';
 
@@ -127,7 +127,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     metrics,
     stops,
     state: new DrillState(redis, keys, config.jobRetentionSeconds),
-    pacer: new SlackPacer({
+    pacers: new SlackPacers({
       callsPerMinute: tuning.slackCallsPerMinute,
       maxPauseMs: tuning.slackMaxPauseMs,
       clock,

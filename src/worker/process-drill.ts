@@ -18,7 +18,7 @@ import type { KubeClientSet } from '../kube/client.js';
 import type { Clock, PodWatchHub } from '../kube/watch.js';
 import { validateDrillJob, type DrillJobData, type DrillState } from '../queue/index.js';
 import { DrillReporter } from './reporter.js';
-import type { SlackPacer } from './slack-pacer.js';
+import type { SlackPacers } from './slack-pacer.js';
 import type { StopListener } from './stop-listener.js';
 
 export interface ProcessDeps {
@@ -27,7 +27,7 @@ export interface ProcessDeps {
   clock: Clock;
   logger: Logger;
   slack: WebClient;
-  pacer: SlackPacer;
+  pacers: SlackPacers;
   state: DrillState;
   stops: StopListener;
   /** This worker's id, recorded in summary claims. */
@@ -62,7 +62,7 @@ export async function processDrill(
 
   const reporter = new DrillReporter({
     slack: deps.slack,
-    pacer: deps.pacer,
+    pacers: deps.pacers,
     ctx: { drillId: data.drillId, request: data.request, requestedBy: data.requestedBy },
     channel: data.channel,
     messageTs: data.messageTs,

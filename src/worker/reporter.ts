@@ -21,11 +21,11 @@ import {
   type DrillContext,
   type SlackMessage,
 } from '../slack/render.js';
-import type { CallPriority, SlackPacer } from './slack-pacer.js';
+import type { CallPriority, SlackPacers } from './slack-pacer.js';
 
 export interface ReporterOptions {
   slack: WebClient;
-  pacer: SlackPacer;
+  pacers: SlackPacers;
   ctx: DrillContext;
   channel: string;
   /** ts of the drill's message in `channel`. */
@@ -43,6 +43,8 @@ export interface ReporterOptions {
 }
 
 const DEFAULT_MIN_UPDATE_INTERVAL_MS = 1_000;
+/** Slack takes at most 50 blocks in a message. */
+const MAX_DETAIL_BLOCKS = 50;
 const DEFAULT_FINAL_BUDGET_MS = 120_000;
 /** After a progress update fails for another reason than 429, wait before the next. */
 const PROGRESS_ERROR_DELAY_MS = 5_000;
@@ -142,14 +144,24 @@ export class DrillReporter {
     });
   }
 
-  /** Thread details are worth a retry but not a failed job: the summary is already there. */
+  /**
+   * The details go in one thread reply, a section per part, so a drill costs one
+   * chat.postMessage however many parts there are. They are worth a retry but not a
+   * failed job: the summary is already there.
+   */
   private async postDetails(outcome: DrillOutcome): Promise<void> {
     const { channel, messageTs, slack } = this.options;
-    for (const text of renderThreadDetails(outcome)) {
-      await this.persist('chat.postMessage', 'final', () =>
-        slack.chat.postMessage({ channel, thread_ts: messageTs, text, mrkdwn: true }),
-      ).catch((error: unknown) => this.warn(error, 'could not post drill details in the thread'));
-    }
+    const parts = renderThreadDetails(outcome).slice(0, MAX_DETAIL_BLOCKS);
+    if (parts.length === 0) return;
+
+    const blocks = parts.map((text) => ({
+      type: 'section' as const,
+      text: { type: 'mrkdwn' as const, text },
+    }));
+    const text = `Details of drill ${this.options.ctx.drillId}`;
+    await this.persist('chat.postMessage', 'final', () =>
+      slack.chat.postMessage({ channel, thread_ts: messageTs, text, blocks }),
+    ).catch((error: unknown) => this.warn(error, 'could not post drill details in the thread'));
   }
 
   private async upload(file: { filename: string; title: string; content: string }): Promise<void> {
@@ -187,7 +199,8 @@ export class DrillReporter {
 
   /** One paced call; a 429 pauses the shared pacer before the error is rethrown. */
   private async call(method: string, priority: CallPriority, send: () => Promise<unknown>) {
-    await this.options.pacer.acquire(priority);
+    const pacer = this.options.pacers.for(method);
+    await pacer.acquire(priority);
     try {
       await send();
       this.options.metrics?.slackCalls.inc({ method, outcome: 'ok' });
@@ -195,7 +208,7 @@ export class DrillReporter {
       const retryAfter = retryAfterSeconds(error);
       const outcome = retryAfter === undefined ? 'error' : 'rate_limited';
       this.options.metrics?.slackCalls.inc({ method, outcome });
-      if (retryAfter !== undefined) this.options.pacer.pause(retryAfter);
+      if (retryAfter !== undefined) pacer.pause(retryAfter);
       throw error;
     }
   }

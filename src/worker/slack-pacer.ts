@@ -1,12 +1,12 @@
 /**
- * One pace for every Slack call a worker makes, whatever drill it is for.
+ * One pace per Slack method for every call a worker makes, whatever drill it is for.
  *
  * Slack limits an app per workspace and per method (chat.update is Tier 3: about 50 calls
  * a minute, with short bursts allowed). A worker running hundreds of drills must share
- * that budget, not spend it per drill, so calls wait for a token from one bucket. A 429
- * pauses the whole bucket for its Retry-After, because the limit it reports is the app's,
- * not the drill's. Final summaries jump the line ahead of progress updates: a late
- * progress line costs nothing, a late verdict is what users wait for.
+ * that budget, not spend it per drill, so calls wait for a token from their method's
+ * bucket. A 429 pauses that bucket for its Retry-After, because the limit it reports is
+ * the app's, not the drill's. Final summaries jump the line ahead of progress updates: a
+ * late progress line costs nothing, a late verdict is what users wait for.
  */
 import { systemClock, type Clock } from '../kube/watch.js';
 
@@ -22,6 +22,35 @@ export interface SlackPacerOptions {
    */
   maxPauseMs?: number;
   clock?: Clock;
+}
+
+/**
+ * Sustained calls per minute by method, from Slack's published tiers: chat.update is
+ * Tier 3 (50+), chat.postMessage allows about one per second per channel (60), the
+ * external upload methods behind files.uploadV2 are Tier 4 (100+; uploadV2 makes two).
+ */
+export const METHOD_CALLS_PER_MINUTE: Record<string, number> = {
+  'chat.update': 50,
+  'chat.postMessage': 60,
+  'files.uploadV2': 50,
+};
+
+/** The pacers of one worker, one per Slack method. */
+export class SlackPacers {
+  private readonly pacers = new Map<string, SlackPacer>();
+
+  /** `options.callsPerMinute`, when set, replaces every method's rate (benchmarks, tests). */
+  constructor(private readonly options: SlackPacerOptions = {}) {}
+
+  for(method: string): SlackPacer {
+    let pacer = this.pacers.get(method);
+    if (pacer === undefined) {
+      const callsPerMinute = this.options.callsPerMinute ?? METHOD_CALLS_PER_MINUTE[method];
+      pacer = new SlackPacer({ ...this.options, callsPerMinute });
+      this.pacers.set(method, pacer);
+    }
+    return pacer;
+  }
 }
 
 export type CallPriority = 'final' | 'progress';

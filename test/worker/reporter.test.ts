@@ -2,7 +2,7 @@ import { createSlackClient } from '../../src/slack/client.js';
 import { silentLogger } from '../../src/log.js';
 import type { DrillProgress } from '../../src/drill/types.js';
 import { DrillReporter } from '../../src/worker/reporter.js';
-import { SlackPacer } from '../../src/worker/slack-pacer.js';
+import { SlackPacer, SlackPacers } from '../../src/worker/slack-pacer.js';
 import { startFakeSlack, type FakeSlack } from '../fake-slack/index.js';
 import { ctx, describeText, kill, outcome } from '../slack/fixtures.js';
 
@@ -33,7 +33,7 @@ describe('DrillReporter against the fake Slack Web API', () => {
   beforeEach(() => slack.reset());
 
   /** Posts the drill's message as the bot does and returns a reporter for it. */
-  async function reporterFor(pacer = new SlackPacer({ maxPauseMs: 50, callsPerMinute: 6_000 })) {
+  async function reporterFor(pacers = new SlackPacers({ maxPauseMs: 50, callsPerMinute: 6_000 })) {
     const client = createSlackClient({
       token: slack.token,
       apiUrl: slack.url,
@@ -42,7 +42,7 @@ describe('DrillReporter against the fake Slack Web API', () => {
     const posted = await client.chat.postMessage({ channel: CHANNEL, text: 'queued' });
     const reporter = new DrillReporter({
       slack: client,
-      pacer,
+      pacers,
       ctx,
       channel: CHANNEL,
       messageTs: posted.ts!,
@@ -93,6 +93,8 @@ describe('DrillReporter against the fake Slack Web API', () => {
 
     await reporter.finish(long);
 
+    // One thread reply carries every detail part: the message's own post plus one.
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(2);
     expect(slack.threadReplies(ts).length).toBeGreaterThan(0);
     expect(slack.files).toHaveLength(1);
     expect(slack.files[0]).toMatchObject({ channel: CHANNEL, threadTs: ts, completed: true });
@@ -123,7 +125,7 @@ describe('DrillReporter against the fake Slack Web API', () => {
     expect(message(ts).text).toContain(outcome().verdict);
   });
 
-  it('gives up with a transient slack.api error when Slack refuses for good', async () => {
+  it('gives up with a permanent slack.api error when Slack refuses the message for good', async () => {
     const { reporter } = await reporterFor();
     slack.failNext('chat.update', { ok: false, error: 'message_not_found' });
 
