@@ -54,13 +54,13 @@ function constant(name: string): string | undefined {
 
 /** Arguments of `.command(...)` in src: slash commands the Bolt app registers. */
 function registeredCommands(): string[] {
-  return [...allText.matchAll(/\.command\(\s*(?:'([^']+)'|([A-Za-z_$][\w$.]*))/g)].map(
+  return [...allText.matchAll(/\.command(?:<[^>]*>)?\(\s*(?:'([^']+)'|([A-Za-z_$][\w$.]*))/g)].map(
     (match) => match[1] ?? constant(match[2]!.split('.').at(-1)!) ?? `<unresolved ${match[2]}>`,
   );
 }
 
 function registersActions(): boolean {
-  return /\.action\(/.test(allText);
+  return /\.action(<[^>]*>)?\(/.test(allText);
 }
 
 /** Web API methods called in src, with where each was seen. */
