@@ -48,7 +48,13 @@ export function kubeconfigText(url: string, opts: KubeconfigOptions = {}): strin
     'kind: Config',
     'preferences: {}',
     'clusters:',
-    ...contexts.flatMap((name) => [`- name: ${name}`, '  cluster:', `    server: ${url}`]),
+    // client-node refuses a plain-http server unless TLS verification is marked skipped.
+    ...contexts.flatMap((name) => [
+      `- name: ${name}`,
+      '  cluster:',
+      `    server: ${url}`,
+      '    insecure-skip-tls-verify: true',
+    ]),
     'users:',
     ...contexts.flatMap((name) => [`- name: ${name}`, '  user:', '    token: fake-kube-token']),
     'contexts:',
