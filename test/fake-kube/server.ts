@@ -361,7 +361,7 @@ export class FakeApiServer {
 
   private list(context: RequestContext, route: Route): void {
     const { query } = context;
-    this.requireNamespace(route);
+    this.checkListVersion(query);
     const matches = this.matcher(route, query);
     const all = this.store.list(route.resource, route.namespace).filter(matches);
     const rv = String(this.store.currentRv);
@@ -421,9 +421,17 @@ export class FakeApiServer {
     return withKind(route.resource)(object) as T;
   }
 
-  private requireNamespace(route: Route): void {
-    if (route.namespace === undefined || route.resource === 'namespaces') return;
-    if (!this.store.get('namespaces', undefined, route.namespace)) return;
+  /**
+   * A list pinned to an exact resourceVersion the history no longer covers is 410 Expired.
+   * Known gap: any other list resourceVersion (NotOlderThan, "0") is served from the current
+   * state, as the watch cache does; an exact list of a retained older version is also served
+   * from the current state instead of the past one.
+   */
+  private checkListVersion(query: Record<string, string>): void {
+    const rv = Number(query.resourceVersion ?? '');
+    if (query.resourceVersionMatch !== 'Exact' || !Number.isInteger(rv)) return;
+    if (rv < this.store.oldestResumableRv)
+      throw new ApiError(expired(rv, this.store.oldestResumableRv));
   }
 
   // ---- watch -------------------------------------------------------------------------------------
@@ -455,6 +463,7 @@ export class FakeApiServer {
       res.write(`${JSON.stringify({ type, object: payload })}\n`);
     };
 
+    context.record.status = 200;
     res.writeHead(200, {
       'Content-Type': 'application/json',
       'Cache-Control': 'no-cache, private',
@@ -769,6 +778,7 @@ export class FakeApiServer {
     const containerId = logContainerId(pod, container, logQuery.previous);
     const lines = this.kubelet.logLines(pod, container, containerId) ?? [];
     // Known gap: follow=true returns what is written so far and ends instead of streaming.
+    context.record.status = 200;
     context.res.writeHead(200, { 'Content-Type': 'text/plain' });
     context.res.end(renderLog(lines, logQuery, Date.now()));
   }
