@@ -5,7 +5,7 @@
  */
 import type { App, RespondFn, BlockButtonAction } from '@slack/bolt';
 import type { Config } from '../config.js';
-import { toOomtestError } from '../errors.js';
+import { InvalidRequestError, toOomtestError } from '../errors.js';
 import { STOP_ACTION_ID } from '../slack/render.js';
 import { escapeMrkdwn } from '../slack/mrkdwn.js';
 import { authoriseCaller } from './authorise.js';
@@ -59,14 +59,15 @@ async function stopFromButton(
 
   try {
     authoriseCaller(deps.config, { user, channel });
-    if (!DRILL_ID.test(click.drillId)) throw new Error('the Stop button carried no valid drill id');
+    if (!DRILL_ID.test(click.drillId))
+      throw new InvalidRequestError('the Stop button carried no valid drill id');
 
     await deps.queue.requestStop({ drillId: click.drillId, by: user });
     await reply(stopRequestedText(click.drillId));
     audit(deps, { ...entry, result: 'accepted' });
   } catch (error) {
     const known = toOomtestError(error);
-    const refused = known.code === 'auth.denied';
+    const refused = known.code === 'auth.denied' || known.code === 'request.invalid';
     const message = known.code === 'internal' ? 'the drill could not be stopped' : known.message;
 
     await reply(`${refused ? ':no_entry:' : ':warning:'} ${escapeMrkdwn(message)}.`);
