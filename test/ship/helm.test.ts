@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadAll } from 'js-yaml';
 import type {
   V1Container,
   V1Deployment,
@@ -581,5 +583,68 @@ describe('values.yaml', () => {
     });
 
     expect(undocumented).toEqual([]);
+  });
+});
+
+describe('NOTES.txt', () => {
+  let dir: string;
+
+  beforeAll(() => {
+    // helm template leaves NOTES.txt out; a copy of the chart renders it into a ConfigMap.
+    dir = mkdtempSync(join(tmpdir(), 'oomtest-notes-'));
+    cpSync(chartDir, join(dir, 'oomtest'), { recursive: true });
+    const notes = readFileSync(join(chartDir, 'templates/NOTES.txt'), 'utf8');
+    writeFileSync(
+      join(dir, 'oomtest/templates/_notes.tpl'),
+      `{{- define "notes" -}}\n${notes}{{- end }}\n`,
+    );
+    writeFileSync(
+      join(dir, 'oomtest/templates/zz-notes.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  text: {{ include "notes" . | toJson }}\n',
+    );
+  });
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function notes(args: string[]): string {
+    const result = helm([
+      'template',
+      RELEASE_NAME,
+      join(dir, 'oomtest'),
+      '-n',
+      RELEASE_NAMESPACE,
+      ...args,
+    ]);
+    if (result.status !== 0) throw new Error(result.stderr);
+    const objects = loadAll(result.stdout) as K8sObject[];
+    const configMap = objects.find((object) => object?.metadata?.name === 'notes') as unknown as {
+      data: { text: string };
+    };
+    return configMap.data.text;
+  }
+
+  it('gives the request URL of each Ingress host in HTTP mode', () => {
+    const text = notes(['--values', join(repoRoot, 'helm/oomtest/ci/http-ingress-values.yaml')]);
+
+    expect(text).toContain('https://oomtest.example.com/slack/events');
+    expect(text).toContain('/oomtest help');
+    expect(text).not.toContain('WARNING');
+  });
+
+  it('needs no request URL in Socket Mode', () => {
+    const text = notes(['--values', join(repoRoot, 'helm/oomtest/ci/socket-mode-values.yaml')]);
+
+    expect(text).toContain('Socket Mode');
+    expect(text).not.toContain('/slack/events');
+  });
+
+  it('warns when there is no bot token, and tells how to bind RBAC when the chart does not', () => {
+    const text = notes(['--set', 'rbac.create=false']);
+
+    expect(text).toContain('WARNING: no Slack bot token');
+    expect(text).toContain('rbac.create=false');
+    expect(text).toContain(`https://YOUR-PUBLIC-HOST/slack/events`);
   });
 });
