@@ -154,12 +154,12 @@ type Handler = (body: Body) => Answer;
 
 class FakeState {
   origin = '';
-  calls: RecordedCall[] = [];
-  ephemerals: EphemeralMessage[] = [];
-  responses: ResponseUrlPost[] = [];
-  files: UploadedFile[] = [];
-  messages = new Map<string, StoredMessage>();
-  private faults = new Map<string, Fault[]>();
+  readonly calls: RecordedCall[] = [];
+  readonly ephemerals: EphemeralMessage[] = [];
+  readonly responses: ResponseUrlPost[] = [];
+  readonly files: UploadedFile[] = [];
+  readonly messages = new Map<string, StoredMessage>();
+  private readonly faults = new Map<string, Fault[]>();
   private events = new EventEmitter();
   private tsCounter = 0;
   private idCounter = 0;
@@ -370,37 +370,27 @@ class FakeState {
   }
 
   facade(server: Server): FakeSlack {
-    const state = this;
+    // reset() empties these in place, so the references handed out stay current.
     return {
       url: `${this.origin}/api/`,
       origin: this.origin,
       token: this.tokens[0] ?? FAKE_BOT_TOKEN,
-      get calls() {
-        return state.calls;
-      },
-      get ephemerals() {
-        return state.ephemerals;
-      },
-      get responses() {
-        return state.responses;
-      },
-      get files() {
-        return state.files;
-      },
-      get messages() {
-        return state.messages;
-      },
-      callsTo: (method) => state.calls.filter((call) => call.method === method),
+      calls: this.calls,
+      ephemerals: this.ephemerals,
+      responses: this.responses,
+      files: this.files,
+      messages: this.messages,
+      callsTo: (method) => this.calls.filter((call) => call.method === method),
       channelMessages: (channel) =>
-        [...state.messages.values()].filter(
+        [...this.messages.values()].filter(
           (m) => m.channel === channel && m.threadTs === undefined,
         ),
-      threadReplies: (ts) => [...state.messages.values()].filter((m) => m.threadTs === ts),
-      responseUrl: () => `${state.origin}/response/R${state.nextId()}`,
-      responsesTo: (url) => state.responses.filter((post) => url.endsWith(`/response/${post.id}`)),
-      failNext: (method, fault, times = 1) => state.addFault(method, fault, times),
-      waitForCall: (match, timeoutMs) => state.waitForCall(match, timeoutMs ?? WAIT_TIMEOUT_MS),
-      reset: () => state.reset(),
+      threadReplies: (ts) => [...this.messages.values()].filter((m) => m.threadTs === ts),
+      responseUrl: () => `${this.origin}/response/R${this.nextId()}`,
+      responsesTo: (url) => this.responses.filter((post) => url.endsWith(`/response/${post.id}`)),
+      failNext: (method, fault, times = 1) => this.addFault(method, fault, times),
+      waitForCall: (match, timeoutMs) => this.waitForCall(match, timeoutMs ?? WAIT_TIMEOUT_MS),
+      reset: () => this.reset(),
       stop: () => closeServer(server),
     };
   }
@@ -431,12 +421,12 @@ class FakeState {
   }
 
   reset(): void {
-    this.calls = [];
-    this.ephemerals = [];
-    this.responses = [];
-    this.files = [];
-    this.messages = new Map();
-    this.faults = new Map();
+    this.calls.length = 0;
+    this.ephemerals.length = 0;
+    this.responses.length = 0;
+    this.files.length = 0;
+    this.messages.clear();
+    this.faults.clear();
   }
 }
 
