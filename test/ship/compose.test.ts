@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { repoRoot } from './helm.js';
+import { loadConfig } from '../../src/config.js';
 
 /** Debian's docker-compose (1.29); .ci/run installs it on a fresh machine. */
 const dockerCompose = process.env.OOMTEST_DOCKER_COMPOSE ?? 'docker-compose';
@@ -134,6 +135,13 @@ describe('docker-compose.yml', () => {
     expect(worker.volumes).toEqual([`${join(dir, 'kubeconfig')}:/kube/config:ro`]);
     expect(worker.user).toBe('1000:1000');
     expect(services.bot!.environment?.KUBECONFIG).toBeUndefined();
+  });
+
+  it('gives bot and worker settings their configuration accepts', () => {
+    const { services } = resolved(project());
+
+    expect(() => loadConfig('bot', services.bot!.environment ?? {})).not.toThrow();
+    expect(() => loadConfig('worker', services.worker!.environment ?? {})).not.toThrow();
   });
 });
 

@@ -30,6 +30,7 @@ import {
   type K8sObject,
 } from './helm.js';
 import { validateObject } from './k8s-schema.js';
+import { describeConfig, loadConfig } from '../../src/config.js';
 
 const FULLNAME = `${RELEASE_NAME}-oomtest`;
 const DEFAULTS = 'defaults';
@@ -646,5 +647,106 @@ describe('NOTES.txt', () => {
     expect(text).toContain('WARNING: no Slack bot token');
     expect(text).toContain('rbac.create=false');
     expect(text).toContain(`https://YOUR-PUBLIC-HOST/slack/events`);
+  });
+});
+
+/** Stand-ins for values in Secrets the chart does not render (existingSecret scenarios). */
+const EXTERNAL_SECRET_VALUES: Record<string, string> = {
+  SLACK_BOT_TOKEN: 'xoxb-external',
+  SLACK_SIGNING_SECRET: 'external-signing-secret',
+  SLACK_APP_TOKEN: 'xapp-external',
+  REDIS_PASSWORD: 'externalpassword',
+  REDIS_URL: 'redis://:externalpassword@redis.example.internal:6379',
+};
+
+/** The environment the kubelet would give a container: envFrom, then env with $(VAR) expansion. */
+function containerEnv(objects: K8sObject[], deployment: string): Record<string, string> {
+  const main = container(objects, deployment);
+  const secrets = renderedSecrets(objects);
+  const env: Record<string, string> = {};
+
+  for (const source of main.envFrom ?? []) {
+    Object.assign(env, configDataNamed(objects, source.configMapRef!.name!));
+  }
+  for (const variable of main.env ?? []) {
+    const ref = variable.valueFrom?.secretKeyRef;
+    if (ref === undefined) {
+      env[variable.name] = (variable.value ?? '').replace(
+        /\$\(([A-Z_]+)\)/g,
+        (_, name: string) => env[name] ?? '',
+      );
+      continue;
+    }
+    const data = secrets.get(ref.name!);
+    const stored = data?.[ref.key];
+    if (stored !== undefined) env[variable.name] = Buffer.from(stored, 'base64').toString();
+    else if (data === undefined) env[variable.name] = EXTERNAL_SECRET_VALUES[variable.name]!;
+    else if (!ref.optional) throw new Error(`${deployment}: ${variable.name} needs key ${ref.key}`);
+  }
+  return env;
+}
+
+function configDataNamed(objects: K8sObject[], name: string): Record<string, string> {
+  return (one(objects, 'ConfigMap', name) as unknown as { data: Record<string, string> }).data;
+}
+
+describe.each(scenarios.filter((scenario) => scenario !== DEFAULTS))(
+  'settings rendered with %s',
+  (scenario) => {
+    it.each([
+      ['bot', 'bot'],
+      ['worker', 'worker'],
+    ] as const)('are accepted by the %s process configuration', (component, role) => {
+      const env = containerEnv(renderScenario(scenario), `${FULLNAME}-${component}`);
+
+      expect(() => loadConfig(role, env)).not.toThrow();
+    });
+  },
+);
+
+describe('settings rendered with the defaults', () => {
+  it('stop the processes with one clear message: the Slack credentials are missing', () => {
+    const env = containerEnv(render(), `${FULLNAME}-bot`);
+
+    expect(() => loadConfig('bot', env)).toThrow(
+      'invalid configuration:\n  - SLACK_BOT_TOKEN is required\n  - SLACK_SIGNING_SECRET is required',
+    );
+  });
+
+  it('select Socket Mode exactly when slack.mode is socket', () => {
+    const socket = containerEnv(
+      render({ values: ['helm/oomtest/ci/socket-mode-values.yaml'] }),
+      `${FULLNAME}-bot`,
+    );
+    const http = containerEnv(
+      render({ values: ['helm/oomtest/ci/http-ingress-values.yaml'] }),
+      `${FULLNAME}-bot`,
+    );
+
+    expect(describeConfig(loadConfig('bot', socket)).mode).toBe('socket');
+    expect(describeConfig(loadConfig('bot', http)).mode).toBe('http');
+  });
+
+  it('reach the worker as the values say', () => {
+    const env = containerEnv(
+      render({ values: ['helm/oomtest/ci/drill-namespaces-values.yaml'] }),
+      `${FULLNAME}-worker`,
+    );
+    const config = loadConfig('worker', env);
+
+    expect(config.allowedNamespaces).toEqual([
+      'oomtest-drills',
+      'team-a-gameday',
+      'team-b-gameday',
+    ]);
+    expect(config.defaults.namespace).toBe('team-a-gameday');
+    expect(config.defaults.kills).toBe(3);
+    expect(config.defaults.timeoutSeconds).toBe(300);
+    expect(config.workerConcurrency).toBe(100);
+    expect(config.allowedClusters).toEqual(['staging-eu', 'staging-us']);
+    expect(config.kubeconfigPath).toBe('/etc/oomtest/kubeconfig/config');
+    expect(config.redisUrl).toMatch(
+      new RegExp(`^redis://:[A-Za-z0-9]{32}@${FULLNAME}-redis:6379$`),
+    );
   });
 });
