@@ -170,6 +170,14 @@ class ApiKubeClient implements KubeClient {
     }
     this.cluster = config.getCurrentContext();
     this.server = cluster.server.replace(/\/+$/, '');
+    if (this.server.startsWith('http:') && !cluster.skipTLSVerify) {
+      // client-node would throw this on every request, in words that name no context.
+      throw new ClusterError(
+        'kube.config',
+        `context "${this.cluster}" points at a plain-http server (${this.server}); ` +
+          'client-node only allows that with insecure-skip-tls-verify: true on the cluster',
+      );
+    }
     this.core = config.makeApiClient(CoreV1Api);
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.watchIdleGraceMs = options.watchIdleGraceMs ?? DEFAULT_WATCH_IDLE_GRACE_MS;
