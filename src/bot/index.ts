@@ -6,7 +6,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, HTTPReceiver, type Authorize } from '@slack/bolt';
+import { App, HTTPReceiver, SocketModeReceiver, type Authorize } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
@@ -112,14 +112,14 @@ async function startHttp(options: StartOptions): Promise<RunningBot> {
 
 async function startSocketMode(options: StartOptions): Promise<RunningBot> {
   const { config, handlerDeps } = options;
-  // Known shortcoming: Bolt opens the socket through Slack's own apps.connections.open, not
-  // SLACK_API_URL (its Socket Mode receiver takes no client options), so Socket Mode needs
-  // a route to slack.com even when the Web API goes through a proxy.
-  const app = new App({
-    socketMode: true,
-    appToken: config.slack.appToken,
-    ...appOptions(options),
+  const receiver = new SocketModeReceiver({
+    appToken: config.slack.appToken!,
+    logger: slackLogger(handlerDeps.logger),
+    // The only way into the socket client's own WebClient (apps.connections.open), so the
+    // socket is opened through SLACK_API_URL like every other call.
+    installerOptions: { clientOptions: { slackApiUrl: config.slack.apiUrl } },
   });
+  const app = new App({ receiver, socketMode: true, ...appOptions(options) });
   registerHandlers(app, handlerDeps);
 
   const healthServer = await startHealthServer({

@@ -12,6 +12,14 @@ import type { AddressInfo } from 'node:net';
 import { EventEmitter } from 'node:events';
 import { readRaw, parseBody, jsonField, stringField, type Body } from './body.js';
 import { blocksProblem, MAX_MESSAGE_TEXT } from './blocks.js';
+import {
+  attachSocketMode,
+  connectionsOpen,
+  FAKE_APP_TOKEN,
+  type FakeSocketMode,
+} from './socket-mode.js';
+
+export { FAKE_APP_TOKEN, type FakeSocketMode } from './socket-mode.js';
 
 /** The bot token the fake accepts unless told otherwise. */
 export const FAKE_BOT_TOKEN = 'xoxb-fake-0000-bot-token';
@@ -19,6 +27,8 @@ export const FAKE_BOT_TOKEN = 'xoxb-fake-0000-bot-token';
 export interface FakeSlackOptions {
   /** Tokens accepted as `Authorization: Bearer` (or a `token` field). Default: FAKE_BOT_TOKEN. */
   tokens?: string[];
+  /** App-level tokens accepted by apps.connections.open. Default: FAKE_APP_TOKEN. */
+  appTokens?: string[];
   /** Port to listen on; default 0 (a free one). */
   port?: number;
 }
@@ -94,6 +104,10 @@ export interface FakeSlack {
   origin: string;
   /** A token the fake accepts. */
   token: string;
+  /** An app-level token the fake accepts (Socket Mode). */
+  appToken: string;
+  /** Socket Mode: connections, and envelopes sent to the app. */
+  socketMode: FakeSocketMode;
   calls: RecordedCall[];
   ephemerals: EphemeralMessage[];
   responses: ResponseUrlPost[];
@@ -127,7 +141,10 @@ const TEAM_ID = 'TFAKETEAM1';
 
 /** Starts the fake on 127.0.0.1. */
 export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
-  const state = new FakeState(options.tokens ?? [FAKE_BOT_TOKEN]);
+  const state = new FakeState(
+    options.tokens ?? [FAKE_BOT_TOKEN],
+    options.appTokens ?? [FAKE_APP_TOKEN],
+  );
   const server = createServer((req, res) => {
     state.handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) sendJson(res, 500, { ok: false, error: String(error) });
@@ -139,7 +156,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
 
   const { port } = server.address() as AddressInfo;
   state.origin = `http://127.0.0.1:${port}`;
-  return state.facade(server);
+  return state.facade(server, attachSocketMode(server));
 }
 
 function listen(server: Server, port: number): Promise<void> {
@@ -166,6 +183,7 @@ class FakeState {
   private readonly handlers: Record<string, Handler> = {
     'api.test': (body) => ok({ args: body }),
     'auth.test': () => this.authTest(),
+    'apps.connections.open': () => ({ status: 200, body: connectionsOpen(this.origin) }),
     'chat.postMessage': (body) => this.postMessage(body),
     'chat.update': (body) => this.update(body),
     'chat.postEphemeral': (body) => this.postEphemeral(body),
@@ -174,7 +192,10 @@ class FakeState {
     'files.completeUploadExternal': (body) => this.completeUpload(body),
   };
 
-  constructor(private readonly tokens: string[]) {
+  constructor(
+    private readonly tokens: string[],
+    private readonly appTokens: string[],
+  ) {
     this.events.setMaxListeners(0);
   }
 
@@ -195,20 +216,25 @@ class FakeState {
     const fault = this.takeFault(method);
     if (fault !== undefined) return this.reply(res, method, body, faultAnswer(fault));
 
-    const authError = this.authProblem(req, body);
+    const accepted = method === 'apps.connections.open' ? this.appTokens : this.tokens;
+    const authError = this.authProblem(req, body, accepted);
     if (authError !== undefined) return this.reply(res, method, body, fail(authError));
 
     const handler = this.handlers[method];
     this.reply(res, method, body, handler === undefined ? fail('unknown_method') : handler(body));
   }
 
-  private authProblem(req: IncomingMessage, body: Body): string | undefined {
+  private authProblem(
+    req: IncomingMessage,
+    body: Body,
+    accepted = this.tokens,
+  ): string | undefined {
     const header = req.headers.authorization;
     const token = header?.startsWith('Bearer ')
       ? header.slice('Bearer '.length)
       : stringField(body, 'token');
     if (token === undefined) return 'not_authed';
-    return this.tokens.includes(token) ? undefined : 'invalid_auth';
+    return accepted.includes(token) ? undefined : 'invalid_auth';
   }
 
   private takeFault(method: string): Fault | undefined {
@@ -369,12 +395,14 @@ class FakeState {
     return `FAKE${String(this.idCounter).padStart(6, '0')}`;
   }
 
-  facade(server: Server): FakeSlack {
+  facade(server: Server, socketMode: FakeSocketMode): FakeSlack {
     // reset() empties these in place, so the references handed out stay current.
     return {
       url: `${this.origin}/api/`,
       origin: this.origin,
       token: this.tokens[0] ?? FAKE_BOT_TOKEN,
+      appToken: this.appTokens[0] ?? FAKE_APP_TOKEN,
+      socketMode,
       calls: this.calls,
       ephemerals: this.ephemerals,
       responses: this.responses,
@@ -391,7 +419,10 @@ class FakeState {
       failNext: (method, fault, times = 1) => this.addFault(method, fault, times),
       waitForCall: (match, timeoutMs) => this.waitForCall(match, timeoutMs ?? WAIT_TIMEOUT_MS),
       reset: () => this.reset(),
-      stop: () => closeServer(server),
+      stop: async () => {
+        await socketMode.close();
+        await closeServer(server);
+      },
     };
   }
 
