@@ -3,6 +3,7 @@
  * channel message, queue the job, and tell the user through response_url when something
  * went wrong. Every path ends in exactly one audit line.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { WebClient } from '@slack/web-api';
 import { OomtestError, toOomtestError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -22,6 +23,8 @@ export interface FollowUpDeps {
   metrics?: Metrics;
   /** The clock; default `new Date()`. */
   now?: () => Date;
+  /** Waits `ms` milliseconds; default a timer. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** Sends an ephemeral reply to the person who typed the command (via response_url). */
@@ -130,7 +133,7 @@ async function startDrill(
     if (active !== undefined)
       return await refuseBusy({ ctx, entry, activeDrillId: active.drillId }, deps, reply);
 
-    const messageTs = await postQueued(ctx, input.channel, deps.slack);
+    const messageTs = await postQueued(ctx, input.channel, deps);
     await enqueue({ ctx, input, messageTs, entry }, deps, reply);
   } catch (error) {
     await failed(entry, error, { deps, reply });
@@ -188,15 +191,36 @@ function busyText(ctx: DrillContext, activeDrillId: string): string {
   return `a drill for ${inlineCode(`${namespace}/${pod}`)} is already running: ${inlineCode(activeDrillId)}`;
 }
 
-/** Posts the drill's channel message; returns its ts. */
-async function postQueued(ctx: DrillContext, channel: string, slack: WebClient): Promise<string> {
-  try {
-    const posted = await slack.chat.postMessage({ channel, ...renderQueued(ctx) });
-    if (posted.ts === undefined) throw new Error('chat.postMessage answered without a ts');
-    return posted.ts;
-  } catch (error) {
-    throw slackPostError(error);
+/**
+ * The longest the bot waits out Slack's rate limit before posting a drill's message. The
+ * user already has the acknowledgement and nothing is held meanwhile, so half a minute
+ * beats "try again"; a longer Retry-After means Slack is in trouble and the user should hear.
+ */
+const MAX_RATE_LIMIT_WAIT_SECONDS = 30;
+
+/** Posts the drill's channel message, waiting out short rate limits; returns its ts. */
+async function postQueued(ctx: DrillContext, channel: string, deps: FollowUpDeps): Promise<string> {
+  let waitedSeconds = 0;
+
+  for (;;) {
+    try {
+      const posted = await deps.slack.chat.postMessage({ channel, ...renderQueued(ctx) });
+      if (posted.ts === undefined) throw new Error('chat.postMessage answered without a ts');
+      return posted.ts;
+    } catch (error) {
+      const retryAfter = retryAfterSeconds(error);
+      if (retryAfter === undefined || waitedSeconds + retryAfter > MAX_RATE_LIMIT_WAIT_SECONDS)
+        throw slackPostError(error);
+
+      waitedSeconds += retryAfter;
+      await (deps.sleep ?? sleep)(retryAfter * 1_000);
+    }
   }
+}
+
+function retryAfterSeconds(error: unknown): number | undefined {
+  const retryAfter = (error as { retryAfter?: unknown } | undefined)?.retryAfter;
+  return typeof retryAfter === 'number' ? retryAfter : undefined;
 }
 
 /** Slack's refusal in words the user can act on. */

@@ -113,13 +113,24 @@ describe('Slack refuses the channel message', () => {
     expect(await h.queue.findActive({ namespace: 'default', pod: 'lonely-pod' })).toBeUndefined();
   });
 
-  test('a 429 on the message: the user hears when to try again and nothing is queued', async () => {
-    slack.failNext('chat.postMessage', { status: 429, retryAfterSeconds: 30 });
+  test('a short 429 on the message is waited out and the drill is queued', async () => {
+    slack.failNext('chat.postMessage', { status: 429, retryAfterSeconds: 1 });
+
+    const { line, replies } = await send(h, 'patient-pod 200Mi');
+
+    expect(line).toMatchObject({ result: 'accepted' });
+    expect(replies()).toEqual([]);
+    expect(slack.callsTo('chat.postMessage').map((call) => call.status)).toEqual([429, 200]);
+    expect(await h.queue.findActive({ namespace: 'default', pod: 'patient-pod' })).toBeDefined();
+  });
+
+  test('a long 429 on the message: the user hears when to try again and nothing is queued', async () => {
+    slack.failNext('chat.postMessage', { status: 429, retryAfterSeconds: 600 });
 
     const { line, replies } = await send(h, 'limited-pod 200Mi');
 
     expect(line).toMatchObject({ result: 'failed', code: 'slack.api' });
-    expect(replies()[0]?.text).toContain('try again in 30 s');
+    expect(replies()[0]?.text).toContain('try again in 600 s');
     expect(await h.queue.findActive({ namespace: 'default', pod: 'limited-pod' })).toBeUndefined();
   });
 });
