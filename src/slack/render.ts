@@ -108,9 +108,9 @@ const PHASE_WORDS: Record<DrillPhase, string> = {
   pulling: 'pulling the image',
   started: 'running',
   running: 'running',
-  killed: 'OOM kill',
+  killed: 'saw an OOM kill',
   backoff: 'in back-off',
-  restarted: 'restarted',
+  restarted: 'restarted the container',
   done: 'done',
   failed: 'failed',
   timedout: 'timed out',
@@ -225,11 +225,10 @@ const STATUS_EMOJI: Record<DrillStatus, string> = {
 function outcomeFacts(ctx: DrillContext, outcome: DrillOutcome): string {
   const kills = `${outcome.kills.length} of ${ctx.request.kills} OOM kills`;
   const restarts = `restart count ${outcome.restartCount}`;
-  const took = formatSeconds(
-    (Date.parse(outcome.finishedAt) - Date.parse(outcome.startedAt)) / 1_000,
-  );
+  const tookMs = Date.parse(outcome.finishedAt) - Date.parse(outcome.startedAt);
+  const took = Number.isFinite(tookMs) ? `took ${formatSeconds(tookMs / 1_000)}` : undefined;
   const pod = outcome.deleted ? 'pod deleted' : podLeftBehind(outcome);
-  return [factsLine(ctx), kills, restarts, `took ${took}`, pod].join(' · ');
+  return [factsLine(ctx), kills, restarts, took, pod].filter(Boolean).join(' · ');
 }
 
 function podLeftBehind(outcome: DrillOutcome): string {

@@ -165,6 +165,12 @@ describe('renderOutcome', () => {
     expect(body).not.toContain('```');
   });
 
+  test('unreadable start or finish times leave the duration out instead of failing', () => {
+    const { message } = renderOutcome(ctx, outcome({ startedAt: '', finishedAt: 'garbage' }));
+
+    expect(texts(message.blocks).join('\n')).not.toContain('took');
+  });
+
   test('a stopped drill says who stopped it', () => {
     const stopped = outcome({ status: 'stopped', verdict: 'Stopped after 1 of 2 OOM kills' });
 
