@@ -164,7 +164,8 @@ function prelude(settings: Settings): string[] {
  * chunk per dd and the OOM killer picks it. Its output, the whole "line", goes to
  * /dev/null: gigabytes of zeros never reach the log. Progress goes to fd 3 (stdout)
  * because the producer's stdout is the pipe. After `full` the producer keeps the pipe open,
- * so tail never sees end of input and keeps holding the memory.
+ * so tail never sees end of input and keeps holding the memory. The pipeline runs in the
+ * background so that `wait` (tail's status: 137 when killed) lets a SIGTERM trap run at once.
  */
 function anonFiller(): string[] {
   return [
@@ -178,7 +179,8 @@ function anonFiller(): string[] {
     '    done',
     '    report full >&3',
     '    hold',
-    '  } | tail -n 1 >/dev/null',
+    '  } | tail -n 1 >/dev/null &',
+    '  wait $!',
     '  rc=$?',
     '  [ "$rc" -le 128 ] || exit "$rc"',
     '  fail fill-failed "tail ended (status $rc) before the memory was filled"',

@@ -19,6 +19,7 @@ import {
   probeMemoryCgroups,
   which,
   type MemoryCgroup,
+  type RunOptions,
   type RunResult,
   type ShellEnv,
 } from '../support/cgroup.js';
@@ -63,16 +64,15 @@ const UNPRIVILEGED = [
 
 // Plays the kubelet for emptydir: a memory-backed volume (0777, as the kubelet makes it) in
 // a private mount namespace (util-linux mount given as $1, whatever PATH holds), then the
-// container command `runs` times on the same volume,
-// as container restarts would. Output between runs: `oomtest-test: run=N status=S`.
+// container command `runs` times on the same volume, as container restarts would. Output
+// between runs: `oomtest-test: run=N status=S`. The last run is exec'd, so signals reach it.
 const VOLUME = [
   '"$1" -t tmpfs -o "size=$2,mode=1777" tmpfs "$3" || exit 99',
   'runs=$4; shift 4; run=1',
-  'while :; do',
-  '  "$@"; status=$?',
-  '  [ "$run" -lt "$runs" ] || exit "$status"',
-  '  echo "oomtest-test: run=$run status=$status"; run=$((run + 1))',
+  'while [ "$run" -lt "$runs" ]; do',
+  '  "$@"; echo "oomtest-test: run=$run status=$?"; run=$((run + 1))',
   'done',
+  'exec "$@"',
 ].join('\n');
 
 interface Scenario {
@@ -81,54 +81,52 @@ interface Scenario {
   dir: string;
 }
 
-function script(method: StressMethod, scenario: Scenario, fillBytes = FILL_BYTES): string {
-  return stressScript({ method, fillBytes, dir: scenario.dir, chunkBytes: CHUNK_BYTES });
+interface MethodRun extends Omit<RunOptions, 'argv' | 'env'> {
+  fillBytes?: number;
+  /** tmpfs: run as root with CAP_SYS_ADMIN (the privileged pod); default true. */
+  capSysAdmin?: boolean;
+  /** emptydir: the size of the memory-backed volume; default the limit, as the kubelet sizes it. */
+  volumeBytes?: number;
+  /** emptydir: how many times the container command runs on the same volume; default 1. */
+  runs?: number;
 }
 
-/** The privileged tmpfs method as root in a private mount namespace; caps optionally cut. */
-function runTmpfs(scenario: Scenario, options: { fillBytes?: number; capSysAdmin: boolean }) {
-  const dropSysAdmin = options.capSysAdmin
-    ? []
-    : [setpriv!, '--inh-caps=-sys_admin', '--bounding-set=-sys_admin'];
-  const text = script('tmpfs', scenario, options.fillBytes);
+/** Runs one method's script the way its pod would run it, inside the scenario's cgroup. */
+function runMethod(scenario: Scenario, method: StressMethod, options: MethodRun = {}) {
+  const {
+    fillBytes = FILL_BYTES,
+    capSysAdmin = true,
+    volumeBytes = LIMIT_BYTES,
+    runs = 1,
+  } = options;
+  const text = stressScript({ method, fillBytes, dir: scenario.dir, chunkBytes: CHUNK_BYTES });
+  const shell = [...scenario.shell.shell, '-c', text];
+
   return scenario.cgroup.run({
-    argv: [unshare!, '-m', ...dropSysAdmin, ...scenario.shell.shell, '-c', text],
+    ...options,
+    argv: argvFor(method, shell, { capSysAdmin, volumeBytes, runs, dir: scenario.dir }),
     env: scenario.shell.env,
   });
 }
 
-function runAnon(scenario: Scenario, fillBytes?: number, stopWhen?: StopWhen) {
-  const text = script('anon', scenario, fillBytes);
-  return scenario.cgroup.run({
-    argv: [setpriv!, ...UNPRIVILEGED, ...scenario.shell.shell, '-c', text],
-    env: scenario.shell.env,
-    stopWhen,
-  });
-}
+function argvFor(
+  method: StressMethod,
+  shell: string[],
+  options: { capSysAdmin: boolean; volumeBytes: number; runs: number; dir: string },
+): string[] {
+  if (method === 'tmpfs') {
+    // A private mount namespace, so the tmpfs never shows up in this machine's mounts.
+    const drop = options.capSysAdmin
+      ? []
+      : [setpriv!, '--inh-caps=-sys_admin', '--bounding-set=-sys_admin'];
+    return [unshare!, '-m', ...drop, ...shell];
+  }
 
-type StopWhen = (stdout: string) => boolean | Promise<boolean>;
+  const unprivileged = [setpriv!, ...UNPRIVILEGED, ...shell];
+  if (method === 'anon') return unprivileged;
 
-function runEmptyDir(
-  scenario: Scenario,
-  options: { volumeBytes: number; runs?: number; fillBytes?: number; stopWhen?: StopWhen },
-) {
-  const text = script('emptydir', scenario, options.fillBytes);
-  const volume = ['oomtest-volume', mount!, String(options.volumeBytes), scenario.dir];
-  const command = [setpriv!, ...UNPRIVILEGED, ...scenario.shell.shell, '-c', text];
-  return scenario.cgroup.run({
-    argv: [
-      unshare!,
-      '-m',
-      '/bin/sh',
-      '-c',
-      VOLUME,
-      ...volume,
-      String(options.runs ?? 1),
-      ...command,
-    ],
-    env: scenario.shell.env,
-    stopWhen: options.stopWhen,
-  });
+  const volume = [mount!, String(options.volumeBytes), options.dir, String(options.runs)];
+  return [unshare!, '-m', '/bin/sh', '-c', VOLUME, 'oomtest-volume', ...volume, ...unprivileged];
 }
 
 function filledBytes(stdout: string): number[] {
@@ -233,12 +231,12 @@ describeKernel(`stress scripts in a real memory cgroup (limit 64Mi)`, () => {
     });
 
     it('tmpfs as privileged root: the kernel OOM-kills the fill (exit 137, oom_kill counted)', async () => {
-      await expectKilledAtLimit(scenario, () => runTmpfs(scenario, { capSysAdmin: true }), 'tmpfs');
+      await expectKilledAtLimit(scenario, () => runMethod(scenario, 'tmpfs'), 'tmpfs');
     });
 
     it('tmpfs without CAP_SYS_ADMIN: says mount-denied and exits 32, filling nothing', async () => {
       const oomKillsBefore = await scenario.cgroup.oomKills();
-      const result = await runTmpfs(scenario, { capSysAdmin: false });
+      const result = await runMethod(scenario, 'tmpfs', { capSysAdmin: false });
 
       expectStatus(result, 32);
       expect(await scenario.cgroup.oomKills()).toBe(oomKillsBefore);
@@ -249,16 +247,16 @@ describeKernel(`stress scripts in a real memory cgroup (limit 64Mi)`, () => {
     });
 
     it('anon as an unprivileged user: the kernel OOM-kills the fill (exit 137)', async () => {
-      await expectKilledAtLimit(scenario, () => runAnon(scenario), 'anon');
+      await expectKilledAtLimit(scenario, () => runMethod(scenario, 'anon'), 'anon');
     });
 
     it('emptydir as an unprivileged user: the kernel OOM-kills the fill (exit 137)', async () => {
-      const run = () => runEmptyDir(scenario, { volumeBytes: LIMIT_BYTES });
+      const run = () => runMethod(scenario, 'emptydir');
       await expectKilledAtLimit(scenario, run, 'emptydir');
     });
 
     it('emptydir after a kill: the restarted script removes the old file and fills again', async () => {
-      const result = await runEmptyDir(scenario, { volumeBytes: LIMIT_BYTES, runs: 2 });
+      const result = await runMethod(scenario, 'emptydir', { runs: 2 });
 
       const [first, second] = result.stdout
         .split(/^oomtest-test: run=1 status=(\d+)$/m)
@@ -272,7 +270,7 @@ describeKernel(`stress scripts in a real memory cgroup (limit 64Mi)`, () => {
 
     it('emptydir on a volume smaller than the limit: anonymous memory pushes past it', async () => {
       const volumeBytes = 32 * MIB;
-      const run = () => runEmptyDir(scenario, { volumeBytes });
+      const run = () => runMethod(scenario, 'emptydir', { volumeBytes });
       const log = await expectKilledAtLimit(scenario, run, 'emptydir');
 
       expect(log.volumeFullBytes).toBe(volumeBytes);
@@ -285,27 +283,30 @@ describeKernel(`stress scripts in a real memory cgroup (limit 64Mi)`, () => {
         const fillBytes = 16 * MIB;
         const seen = { usage: 0, commands: [] as string[] };
         const stopWhen = holdsAfterFull(scenario, seen);
-        const result =
-          method === 'tmpfs'
-            ? await scenario.cgroup.run({
-                argv: [
-                  unshare!,
-                  '-m',
-                  ...scenario.shell.shell,
-                  '-c',
-                  script('tmpfs', scenario, fillBytes),
-                ],
-                env: scenario.shell.env,
-                stopWhen,
-              })
-            : method === 'anon'
-              ? await runAnon(scenario, fillBytes, stopWhen)
-              : await runEmptyDir(scenario, { volumeBytes: LIMIT_BYTES, fillBytes, stopWhen });
+        const result = await runMethod(scenario, method, { fillBytes, stopWhen });
 
         if (!result.stopped) throw new Error(`not stopped by the helper: ${describeRun(result)}`);
         expect(seen.commands).toContain('sleep');
         expect(seen.usage).toBeGreaterThanOrEqual(fillBytes);
         expect(parseStressLog(result.stdout)).toMatchObject({ full: true, filledBytes: fillBytes });
+      },
+    );
+
+    it.each(['tmpfs', 'emptydir', 'anon'] as const)(
+      '%s holding its fill: exits 143 by itself on SIGTERM, as when the kubelet stops it',
+      async (method) => {
+        const full = (stdout: string): boolean => /^oomtest: full /m.test(stdout);
+        const result = await runMethod(scenario, method, {
+          fillBytes: 16 * MIB,
+          stopWhen: full,
+          stopSignal: 'SIGTERM',
+          // As PID 1 an untrapped SIGTERM would be ignored; here it would kill the shell
+          // (signal, no code). Only the script's own trap exits with code 143.
+          timeoutMs: 10_000,
+        });
+
+        expect(result.timedOut).toBe(false);
+        expect({ code: result.code, signal: result.signal }).toEqual({ code: 143, signal: null });
       },
     );
   });

@@ -33,6 +33,12 @@ export interface RunOptions {
    * May be async: the processes stay alive while it inspects them.
    */
   stopWhen?: (stdout: string) => boolean | Promise<boolean>;
+  /**
+   * How `stopWhen` stops the run: by default SIGKILL to everything in the cgroup; with a
+   * signal, that signal to the command's own process only (as the kubelet stops a
+   * container), and SIGKILL to whatever it leaves behind once it has exited.
+   */
+  stopSignal?: NodeJS.Signals;
 }
 
 export interface RunResult {
@@ -243,10 +249,18 @@ async function runInCgroup(cgroup: MemoryCgroup, options: RunOptions): Promise<R
   let stderr = '';
   let stopped = false;
   let timedOut = false;
-  const stop = (): void => void cgroup.killAll().catch(() => undefined);
+  const killAll = (): void => void cgroup.killAll().catch(() => undefined);
+  const stop = (): void => {
+    if (options.stopSignal === undefined) killAll();
+    else child.kill(options.stopSignal);
+  };
+  // Background holders (sleep, tail) keep the pipes open after the command exits.
+  child.on('exit', () => {
+    if (stopped) killAll();
+  });
   const timer = setTimeout(() => {
     timedOut = true;
-    stop();
+    killAll();
   }, options.timeoutMs ?? 30_000);
 
   let checking = false;
