@@ -21,9 +21,7 @@ interface Cell {
 const PADDING = 2;
 
 function runeCount(text: string): number {
-  let count = 0;
-  for (const _ of text) count++;
-  return count;
+  return Array.from(text).length;
 }
 
 /**
