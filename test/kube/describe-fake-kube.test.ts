@@ -52,6 +52,8 @@ const BEHAVIOUR: Record<string, Partial<KubeletBehaviour>> = {
   'mem-typo': { imagePullError: 'ErrImagePull' },
   // Never scheduled.
   'mem-pending': { scheduleMs: 100_000_000 },
+  // Evicted by the kubelet after its first OOM kill: phase Failed with a reason and message.
+  'mem-evicted': { fillMs: 2_000, evictAfterKills: 1 },
 };
 
 let kube: FakeKube;
@@ -207,6 +209,16 @@ describe('describePod compared with real kubectl on pods driven by the simulated
     const { run, render } = await describeBoth('mem-typo');
 
     expect(run.text).toContain('ImagePullBackOff');
+    expect(compareWithKubectl(run, render).diff).toEqual([]);
+  });
+
+  it('matches kubectl for a pod the kubelet evicted', async () => {
+    await createDrillPod('mem-evicted 64Mi');
+    await waitFor('mem-evicted', (pod) => pod.status?.phase === 'Failed');
+
+    const { run, render } = await describeBoth('mem-evicted');
+
+    expect(run.text).toContain('Reason:           Evicted\n');
     expect(compareWithKubectl(run, render).diff).toEqual([]);
   });
 
