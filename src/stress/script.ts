@@ -14,6 +14,11 @@
  *     oomtest: full bytes=419430400 elapsed_ms=900          everything filled, no kill
  *     oomtest: error reason=mount-denied detail="..."       then exit 32
  *
+ * Error reasons: mount-denied (no CAP_SYS_ADMIN: the pod is not privileged), mount-failed,
+ * mkdir-failed, write-failed (tmpfs, emptydir), no-volume and cleanup-failed (emptydir),
+ * fill-failed (anon). The detail is the tool's own first line, quotes and backslashes
+ * replaced.
+ *
  * Exit status: 137 when the filler was SIGKILLed (the OOM killer), 32 after an error line,
  * 143 on SIGTERM. After `full` the script holds the memory until it is stopped.
  */
@@ -34,7 +39,8 @@ export const EXIT_OOM_KILLED = 137;
 // Progress is printed once per chunk; about 64 lines per fill keeps `kubectl logs` short
 // while still showing, to within ~1.5% of the fill, how far it got before the kill.
 const TARGET_PROGRESS_LINES = 64;
-// Above 64 MiB a chunk takes long enough (tens of ms) that finer progress costs nothing.
+// Caps a chunk of a huge fill at ~30 ms of writing (the tmpfs path runs at ~2 GiB/s), so
+// progress keeps coming and a kill mid-chunk hides at most 64 MiB.
 const MAX_CHUNK_BYTES = 64 * MIB;
 
 // Absolute, and only characters that need no quoting in sh, a mount table or a log line.
@@ -59,9 +65,16 @@ export function defaultChunkBytes(fillBytes: number): number {
 /** Builds the POSIX sh stress script for one method; throws InvalidRequestError on bad options. */
 export function stressScript(options: StressScriptOptions): string {
   const settings = validate(options);
-  const body = METHOD_BODIES[settings.method](settings);
+  const method = METHOD_SCRIPTS[settings.method];
 
-  return [...prelude(settings), ...body].join('\n') + '\n';
+  const lines = [
+    ...header(settings),
+    ...helpers(),
+    ...method.fillers.flatMap((filler) => filler()),
+    ...start(settings),
+    ...method.body(settings),
+  ];
+  return lines.join('\n') + '\n';
 }
 
 interface Settings {
@@ -99,18 +112,8 @@ function validate(options: StressScriptOptions): Settings {
   return { method, fillBytes, dir, chunkMib: chunkBytes / MIB };
 }
 
-/**
- * Shared helpers. Notes on the less obvious lines:
- * - /proc/uptime has two decimals ("12345.67"); prefixing the fraction with 1 and
- *   subtracting 100 avoids sh reading "08" as a bad octal number. No `date +%N`: GNU only.
- * - The last chunk is shortened so the fill ends within one MiB of fill_bytes.
- * - dd's status above 128 means a signal killed it: pass it on (137 for the OOM killer).
- *   Its error text is kept in $out for the error line.
- * - `sleep & wait` so a SIGTERM trap runs at once instead of after the sleep.
- * - An error line also goes to the kubelet's termination-log file when it exists, so the
- *   reason shows in the pod's status (`lastState.terminated.message`) without reading logs.
- */
-function prelude(settings: Settings): string[] {
+/** The settings as sh variables; the file is the one the file methods fill and remove. */
+function header(settings: Settings): string[] {
   return [
     `# oomtest stress: method=${settings.method}; progress lines start with "oomtest: ".`,
     `fill_bytes=${settings.fillBytes}`,
@@ -119,7 +122,20 @@ function prelude(settings: Settings): string[] {
     'file="$dir/oomtest.fill"',
     'filled=0',
     "trap 'exit 143' TERM INT",
-    'exec 3>&1',
+  ];
+}
+
+/**
+ * Helpers every method uses. Notes on the less obvious lines:
+ * - /proc/uptime has two decimals ("12345.67"); prefixing the fraction with 1 and
+ *   subtracting 100 avoids sh reading "08" as a bad octal number. No `date +%N`: GNU only.
+ * - An error line also goes to the kubelet's termination-log file when it exists, so the
+ *   reason shows in the pod's status (`lastState.terminated.message`) without reading logs.
+ * - `sleep & wait` so a SIGTERM trap runs at once instead of after the sleep.
+ * - The last chunk is shortened so the fill ends within one MiB of fill_bytes.
+ */
+function helpers(): string[] {
+  return [
     'clock() {',
     '  read -r up rest 2>/dev/null </proc/uptime || up=0.00',
     '  now_ms=$(( ${up%.*} * 1000 + (1${up#*.} - 100) * 10 ))',
@@ -140,6 +156,15 @@ function prelude(settings: Settings): string[] {
     `  left=$(( (fill_bytes - filled + ${MIB - 1}) / ${MIB} ))`,
     '  [ "$left" -le "$chunk_mib" ] || left=$chunk_mib',
     '}',
+  ];
+}
+
+/**
+ * Appends chunks to $file. dd's status above 128 means a signal killed it: pass it on (137
+ * for the OOM killer). Any other failure (ENOSPC) returns 1 with dd's words in $out.
+ */
+function fileFiller(): string[] {
+  return [
     'fill_file() {',
     '  while [ "$filled" -lt "$fill_bytes" ]; do',
     '    next_chunk',
@@ -151,7 +176,11 @@ function prelude(settings: Settings): string[] {
     '    report filled',
     '  done',
     '}',
-    ...anonFiller(),
+  ];
+}
+
+function start(settings: Settings): string[] {
+  return [
     'clock',
     'start_ms=$now_ms',
     `printf 'oomtest: start method=%s fill_bytes=%s\\n' ${settings.method} "$fill_bytes"`,
@@ -170,6 +199,7 @@ function prelude(settings: Settings): string[] {
 function anonFiller(): string[] {
   return [
     'fill_anon() {',
+    '  exec 3>&1',
     '  {',
     '    while [ "$filled" -lt "$fill_bytes" ]; do',
     '      next_chunk',
@@ -188,10 +218,16 @@ function anonFiller(): string[] {
   ];
 }
 
-const METHOD_BODIES: Record<StressMethod, (settings: Settings) => string[]> = {
-  tmpfs: tmpfsBody,
-  emptydir: emptyDirBody,
-  anon: () => ['fill_anon'],
+interface MethodScript {
+  /** The fill functions the body calls; the others are left out to keep the script short. */
+  fillers: Array<() => string[]>;
+  body: (settings: Settings) => string[];
+}
+
+const METHOD_SCRIPTS: Record<StressMethod, MethodScript> = {
+  tmpfs: { fillers: [fileFiller], body: tmpfsBody },
+  emptydir: { fillers: [fileFiller, anonFiller], body: emptyDirBody },
+  anon: { fillers: [anonFiller], body: () => ['fill_anon'] },
 };
 
 /**
@@ -221,15 +257,18 @@ function tmpfsBody(settings: Settings): string[] {
  * A memory-backed emptyDir mounted at $dir. It outlives container restarts, so the file of
  * an earlier run is removed first: otherwise a restarted container starts at its limit.
  * The kubelet sizes the volume min(sizeLimit, pod memory limit), so dd may stop with
- * ENOSPC before the kernel kills it: anonymous memory then pushes past the limit.
+ * ENOSPC before the kernel kills it: anonymous memory then pushes past the limit. Any
+ * other write error (the volume not writable by this user) is reported, not papered over.
  */
 function emptyDirBody(): string[] {
   return [
     '[ -d "$dir" ] || fail no-volume "$dir is not a directory: the emptyDir volume is missing"',
     'out=$(rm -f "$file" 2>&1) || fail cleanup-failed "$out"',
     'if ! fill_file; then',
-    '  report volume-full',
-    '  fill_anon',
+    '  case "$out" in',
+    '    *"No space"*) report volume-full; fill_anon ;;',
+    '    *) fail write-failed "$out" ;;',
+    '  esac',
     'fi',
     'report full',
     'hold',

@@ -62,12 +62,12 @@ const UNPRIVILEGED = [
   '--no-new-privs',
 ];
 
-// Plays the kubelet for emptydir: a memory-backed volume (0777, as the kubelet makes it) in
-// a private mount namespace (util-linux mount given as $1, whatever PATH holds), then the
+// Plays the kubelet for emptydir: a memory-backed volume (mount options $2) in a private
+// mount namespace (util-linux mount given as $1, whatever PATH holds), then the
 // container command `runs` times on the same volume, as container restarts would. Output
 // between runs: `oomtest-test: run=N status=S`. The last run is exec'd, so signals reach it.
 const VOLUME = [
-  '"$1" -t tmpfs -o "size=$2,mode=1777" tmpfs "$3" || exit 99',
+  '"$1" -t tmpfs -o "$2" tmpfs "$3" || exit 99',
   'runs=$4; shift 4; run=1',
   'while [ "$run" -lt "$runs" ]; do',
   '  "$@"; echo "oomtest-test: run=$run status=$?"; run=$((run + 1))',
@@ -89,22 +89,20 @@ interface MethodRun extends Omit<RunOptions, 'argv' | 'env'> {
   volumeBytes?: number;
   /** emptydir: how many times the container command runs on the same volume; default 1. */
   runs?: number;
+  /** emptydir: the volume's permissions; default 1777 (the kubelet makes it 0777). */
+  volumeMode?: string;
 }
 
 /** Runs one method's script the way its pod would run it, inside the scenario's cgroup. */
 function runMethod(scenario: Scenario, method: StressMethod, options: MethodRun = {}) {
-  const {
-    fillBytes = FILL_BYTES,
-    capSysAdmin = true,
-    volumeBytes = LIMIT_BYTES,
-    runs = 1,
-  } = options;
+  const { fillBytes = FILL_BYTES, capSysAdmin = true, runs = 1 } = options;
+  const volume = `size=${options.volumeBytes ?? LIMIT_BYTES},mode=${options.volumeMode ?? '1777'}`;
   const text = stressScript({ method, fillBytes, dir: scenario.dir, chunkBytes: CHUNK_BYTES });
   const shell = [...scenario.shell.shell, '-c', text];
 
   return scenario.cgroup.run({
     ...options,
-    argv: argvFor(method, shell, { capSysAdmin, volumeBytes, runs, dir: scenario.dir }),
+    argv: argvFor(method, shell, { capSysAdmin, volume, runs, dir: scenario.dir }),
     env: scenario.shell.env,
   });
 }
@@ -112,7 +110,7 @@ function runMethod(scenario: Scenario, method: StressMethod, options: MethodRun 
 function argvFor(
   method: StressMethod,
   shell: string[],
-  options: { capSysAdmin: boolean; volumeBytes: number; runs: number; dir: string },
+  options: { capSysAdmin: boolean; volume: string; runs: number; dir: string },
 ): string[] {
   if (method === 'tmpfs') {
     // A private mount namespace, so the tmpfs never shows up in this machine's mounts.
@@ -125,7 +123,7 @@ function argvFor(
   const unprivileged = [setpriv!, ...UNPRIVILEGED, ...shell];
   if (method === 'anon') return unprivileged;
 
-  const volume = [mount!, String(options.volumeBytes), options.dir, String(options.runs)];
+  const volume = [mount!, options.volume, options.dir, String(options.runs)];
   return [unshare!, '-m', '/bin/sh', '-c', VOLUME, 'oomtest-volume', ...volume, ...unprivileged];
 }
 
@@ -275,6 +273,16 @@ describeKernel(`stress scripts in a real memory cgroup (limit 64Mi)`, () => {
 
       expect(log.volumeFullBytes).toBe(volumeBytes);
       expect(log.filledBytes).toBeGreaterThan(volumeBytes);
+    });
+
+    it('emptydir on a volume the user cannot write: says write-failed and exits 32', async () => {
+      const result = await runMethod(scenario, 'emptydir', { volumeMode: '0755' });
+
+      expectStatus(result, 32);
+      const log = parseStressLog(result.stdout);
+      expect(log.error?.reason).toBe('write-failed');
+      expect(log.error?.detail).toMatch(/permission denied/i);
+      expect(log.volumeFullBytes).toBeUndefined();
     });
 
     it.each(['tmpfs', 'emptydir', 'anon'] as const)(
