@@ -203,6 +203,20 @@ describe('kubectl logs', () => {
     expect(Math.max(...filled)).toBeGreaterThan(150 * 2 ** 20);
   });
 
+  test('-f follows one instance until the kill and then exits cleanly', async () => {
+    await createPod('oom-follow');
+    await waitFor('running', () => findPod(kube, 'oom-follow')?.status.phase === 'Running');
+
+    const result = await kubectl.run(['logs', '-f', 'oom-follow']);
+
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^oomtest: start method=tmpfs /);
+    // 16 MiB reports below a 200Mi limit: the last one is 192 MiB.
+    expect(lines.at(-1)).toMatch(/^oomtest: filled bytes=201326592 elapsed_ms=\d+$/);
+  });
+
   test("--previous on a container that never restarted is the kubelet's 400", async () => {
     await createPod('steady-logs');
     await waitFor(

@@ -177,12 +177,18 @@ export class Kubelet {
     this.pods.delete(this.key(runtime.namespace, runtime.name));
   }
 
-  /** Log lines of the instance with this container ID, or undefined. */
-  logLines(pod: PodJson, containerName: string, containerId: string): LogLine[] | undefined {
+  /** The log of the instance with this container ID, and whether that instance has ended. */
+  instanceLog(
+    pod: PodJson,
+    containerName: string,
+    containerId: string,
+  ): { lines: LogLine[]; finished: boolean } | undefined {
     const runtime = this.runtimeOf(pod);
-    return runtime?.containers
+    const instance = runtime?.containers
       .get(containerName)
-      ?.instances.find((i) => i.containerId === containerId)?.lines;
+      ?.instances.find((candidate) => candidate.containerId === containerId);
+    if (!instance) return undefined;
+    return { lines: instance.lines, finished: instance.finishedAtMs !== undefined };
   }
 
   stop(): void {
@@ -349,7 +355,7 @@ export class Kubelet {
       );
       return;
     }
-    if (plan.mountDenied) {
+    if (plan.stress && plan.mountDenied) {
       instance.lines = mountDeniedLines(plan, instance.startedAtMs);
       // The stress script exits 32 (mount's own "mount failure" status) when mount is denied.
       this.after(runtime, CRASH_AFTER_MS, () =>
@@ -358,7 +364,12 @@ export class Kubelet {
       return;
     }
 
-    const full = behaviour.neverOom === true;
+    // Known gap: a container that is not a stress script (see planScript) just
+    // runs, prints nothing and uses no memory, whatever its command would really do.
+    if (!plan.stress) return;
+    // Nothing kills a container without a memory limit before its script is done.
+    const full =
+      behaviour.neverOom === true || plan.limitBytes === 0 || plan.fillBytes <= plan.limitBytes;
     instance.lines = fillLines({
       plan,
       startedAtMs: instance.startedAtMs,

@@ -14,8 +14,11 @@ export interface LogLine {
 }
 
 export interface ScriptPlan {
+  /** The command fills memory (an oomtest script, or dd/tmpfs as in the recipe); else it idles. */
+  stress: boolean;
   method: string;
   fillBytes: number;
+  /** 0 when the container has no memory limit: nothing kills it, it fills up and stays. */
   limitBytes: number;
   /** The script needs mount(2) (tmpfs) but the container has no privilege for it. */
   mountDenied: boolean;
@@ -25,21 +28,32 @@ export interface ScriptPlan {
 const REPORT_STEP_BYTES = 16 * 2 ** 20;
 // Keep a huge limit from producing thousands of lines.
 const MAX_REPORT_LINES = 64;
+// What a script that names no size fills when it has no limit either.
+const DEFAULT_FILL_BYTES = 512 * 2 ** 20;
 
 /** Reads method and fill size from the container's command; falls back to twice the limit. */
 export function planScript(container: ContainerJson): ScriptPlan {
   const text = [...(container.command ?? []), ...(container.args ?? [])].join(' ');
-  const limitBytes = parseQuantity(container.resources?.limits?.memory ?? '0') || 256 * 2 ** 20;
+  const limitBytes = parseQuantity(container.resources?.limits?.memory ?? '0') || 0;
   const method =
     /method=([a-z]+)/.exec(text)?.[1] ?? (/mount\s+-t\s+tmpfs/.test(text) ? 'tmpfs' : 'anon');
-  const fillBytes = Number(
-    /fill_bytes=(\d+)/i.exec(text)?.[1] ?? /FILL_BYTES=(\d+)/.exec(text)?.[1] ?? 2 * limitBytes,
-  );
+  const namedFill = /fill_bytes=(\d+)/i.exec(text)?.[1];
+  const fillBytes = namedFill
+    ? Number(namedFill)
+    : limitBytes > 0
+      ? 2 * limitBytes
+      : DEFAULT_FILL_BYTES;
 
   const context = container.securityContext ?? {};
   const canMount =
     context.privileged === true || (context.capabilities?.add ?? []).includes('SYS_ADMIN');
-  return { method, fillBytes, limitBytes, mountDenied: method === 'tmpfs' && !canMount };
+  return {
+    stress: /oomtest|dd\s+if=\/dev\/zero|mount\s+-t\s+tmpfs/.test(text),
+    method,
+    fillBytes,
+    limitBytes,
+    mountDenied: method === 'tmpfs' && !canMount,
+  };
 }
 
 /**

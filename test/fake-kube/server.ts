@@ -22,7 +22,7 @@ import {
 } from './discovery.js';
 import { EventRecorder } from './events.js';
 import { Kubelet } from './kubelet.js';
-import { logContainerId, pickContainer, renderLog, type LogQuery } from './logs.js';
+import { logContainerId, pickContainer, renderLog, type LogLine, type LogQuery } from './logs.js';
 import { parseFieldSelector, parseLabelSelector, type Matcher } from './selectors.js';
 import {
   alreadyExists,
@@ -776,11 +776,55 @@ export class FakeApiServer {
       ...(query.sinceSeconds !== undefined ? { sinceSeconds: Number(query.sinceSeconds) } : {}),
     };
     const containerId = logContainerId(pod, container, logQuery.previous);
-    const lines = this.kubelet.logLines(pod, container, containerId) ?? [];
-    // Known gap: follow=true returns what is written so far and ends instead of streaming.
+    const log = this.kubelet.instanceLog(pod, container, containerId);
     context.record.status = 200;
-    context.res.writeHead(200, { 'Content-Type': 'text/plain' });
-    context.res.end(renderLog(lines, logQuery, Date.now()));
+    context.res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
+    const startMs = Date.now();
+    const text = renderLog(log?.lines ?? [], logQuery, startMs);
+    if (query.follow !== 'true' || !log) {
+      context.res.end(text);
+      return;
+    }
+    context.res.write(text);
+    const streamed: LogQuery = { previous: false, timestamps: logQuery.timestamps };
+    this.followLog(context, { query: streamed, startMs }, () => {
+      const now = this.kubelet.instanceLog(pod, container, containerId);
+      return now ?? { lines: [], finished: true };
+    });
+  }
+
+  /** follow=true: streams lines as the instance writes them, ending when it exits. */
+  private followLog(
+    context: RequestContext,
+    options: { query: LogQuery; startMs: number },
+    read: () => { lines: LogLine[]; finished: boolean },
+  ): void {
+    const { query } = options;
+    let sentUntilMs = options.startMs;
+    // Polling is enough here: lines are planned ahead with their timestamps.
+    const timer = setInterval(() => {
+      const { lines, finished } = read();
+      const nowMs = Date.now();
+      const fresh = lines.filter((line) => line.atMs > sentUntilMs && line.atMs <= nowMs);
+      sentUntilMs = nowMs;
+      if (fresh.length > 0) context.res.write(renderLog(fresh, query, nowMs));
+      if (finished && !lines.some((line) => line.atMs > nowMs)) stop();
+    }, 20);
+    const stop = (): void => {
+      clearInterval(timer);
+      this.watches.delete(cut);
+      context.res.end();
+    };
+    const cut = (): void => {
+      clearInterval(timer);
+      this.watches.delete(cut);
+      context.req.socket.destroy();
+    };
+    this.watches.add(cut);
+    context.req.on('close', () => {
+      clearInterval(timer);
+      this.watches.delete(cut);
+    });
   }
 
   // ---- output ------------------------------------------------------------------------------------
