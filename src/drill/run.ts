@@ -448,7 +448,7 @@ class DrillRun {
 
     if (ending.kind === 'container-exit') return this.readLog(ending.previous);
     const stillFilling = this.machine.kills.length === 0 && this.machine.everStarted;
-    if (stillFilling && (ending.kind === 'timeout' || ending.kind === 'stopped')) {
+    if (stillFilling && ['timeout', 'deadline', 'stopped'].includes(ending.kind)) {
       return this.readLog(false);
     }
     return this.lastLogRead;

@@ -127,10 +127,7 @@ function failureMessage(input: VerdictInput, ending: Exclude<Ending, { kind: 'do
     case 'evicted':
       return `the kubelet evicted the pod ${progress}: ${ending.message || 'no reason given'}`;
     case 'deadline':
-      return (
-        `the pod's activeDeadlineSeconds safety net ran out ${progress}` +
-        `${ending.message ? `: ${ending.message}` : ''}`
-      );
+      return deadlineMessage(input, progress);
     case 'image-pull':
       return imagePullMessage(ending);
     case 'container-config':
@@ -176,32 +173,42 @@ function exitMessage(input: VerdictInput, ending: Extract<Ending, { kind: 'conta
 
 /** Timeout: tell "no kill at all" apart from "k of N kills", and say how far the fill got. */
 function timeoutMessage(input: VerdictInput): string {
-  const limit = formatSeconds(input.request.timeoutSeconds);
-  const wanted = input.request.kills;
+  const limit = `--timeout ${formatSeconds(input.request.timeoutSeconds)}`;
   if (input.kills.length > 0) {
     return (
-      `only ${input.kills.length} of ${wanted} OOM kills within --timeout ${limit} ` +
+      `only ${input.kills.length} of ${input.request.kills} OOM kills within ${limit} ` +
       '(time in kubelet back-off not counted)'
     );
   }
-  if (!input.everStarted) {
-    return `no OOM kill within --timeout ${limit}: the container never started (${input.lastWaiting ?? 'no status'})`;
-  }
+  return `no OOM kill ${input.log?.full ? 'at all ' : ''}within ${limit}; ${fillProgress(input)}`;
+}
 
-  const log = input.log;
-  if (log?.full) {
+/**
+ * The pod's activeDeadlineSeconds (the net for a lost worker) ran out first; it covers the
+ * timeout plus every back-off, so this means the kubelet was slower than it promises.
+ */
+function deadlineMessage(input: VerdictInput, progress: string): string {
+  const net = "the pod's activeDeadlineSeconds safety net ran out";
+  if (input.kills.length > 0) return `${net} ${progress}`;
+  return `no OOM kill before ${net}; ${fillProgress(input)}`;
+}
+
+/** How far a container that was never killed got. */
+function fillProgress(input: VerdictInput): string {
+  const { fill, memoryLimit } = input.request;
+  if (!input.everStarted) {
+    return `the container never started (${input.lastWaiting ?? 'no status'})`;
+  }
+  if (input.log?.full) {
     return (
-      `no OOM kill at all within --timeout ${limit}; the script filled ${input.request.fill} ` +
-      `without being killed (is the ${input.request.memoryLimit} limit enforced on this node?)`
+      `the script filled ${fill} without being killed ` +
+      `(is the ${memoryLimit} limit enforced on this node?)`
     );
   }
-  if (log?.filledBytes !== undefined) {
-    return (
-      `no OOM kill within --timeout ${limit}; the script had filled ` +
-      `${formatBytesApprox(log.filledBytes)} of ${input.request.fill} and was still going`
-    );
+  if (input.log?.filledBytes !== undefined) {
+    return `the script had filled ${formatBytesApprox(input.log.filledBytes)} of ${fill} and was still going`;
   }
-  return `no OOM kill within --timeout ${limit}; the script reported no progress`;
+  return 'the script reported no progress';
 }
 
 function isMountDenied(input: VerdictInput, ending: Ending): boolean {

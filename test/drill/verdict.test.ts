@@ -89,6 +89,20 @@ describe('verdictOf', () => {
     );
   });
 
+  it('explains a deadline that ran out before any kill like a timeout without a kill', () => {
+    const log = parseStressLog('oomtest: filled bytes=67108864 elapsed_ms=300\n');
+
+    const result = verdictOf(
+      input({ ending: { kind: 'deadline', message: 'Pod was active too long' }, kills: [], log }),
+    );
+
+    expect(result.status).toBe('timedout');
+    expect(result.verdict).toBe(
+      "Timed out: no OOM kill before the pod's activeDeadlineSeconds safety net ran out; " +
+        'the script had filled 64Mi of 400Mi and was still going',
+    );
+  });
+
   it('says a container that never started never started, with what it waited for', () => {
     const result = verdictOf(
       input({
