@@ -193,9 +193,12 @@ function ping(port: number): Promise<boolean> {
  * kubeconfigText leaves out (kubectl does not need it).
  */
 export function writeFakeKubeconfig(kubeconfigText: string, path: string): void {
-  const patched = kubeconfigText.replace(
-    /^(\s+)server: (http:\/\/.*)$/gm,
-    '$1server: $2\n$1insecure-skip-tls-verify: true',
-  );
+  // The fake's kubeconfigText now sets it itself; a second copy would be a duplicate YAML key.
+  const patched = kubeconfigText.includes('insecure-skip-tls-verify')
+    ? kubeconfigText
+    : kubeconfigText.replace(
+        /^(\s+)server: (http:\/\/.*)$/gm,
+        '$1server: $2\n$1insecure-skip-tls-verify: true',
+      );
   writeFileSync(path, patched, { mode: 0o600 });
 }
