@@ -14,7 +14,7 @@
  * events in between are lost for good. Repeated failures back off exponentially with jitter.
  */
 import { silentLogger, type Logger } from '../log.js';
-import type { OomtestError } from '../errors.js';
+import { ClusterError, type OomtestError } from '../errors.js';
 import type { KubeClient, PodJson, WatchEvent } from './client.js';
 import { fromStatus, isExpired, toClusterError } from './errors.js';
 
@@ -273,11 +273,7 @@ class NamespaceWatch {
 
   /** Logs and tells subscribers; an expired version is normal once, so it is not penalised. */
   private onFailure(error: unknown, expiredBefore: boolean): boolean {
-    const failure = toClusterError(error, {
-      verb: 'watch',
-      resource: 'pods',
-      namespace: this.namespace,
-    });
+    const failure = this.asClusterError(error);
     if (isExpired(failure)) {
       this.logger.info({ code: failure.code }, 'watch history expired; listing pods again');
       this.resourceVersion = undefined;
@@ -287,6 +283,22 @@ class NamespaceWatch {
     this.logger.warn({ err: failure, code: failure.code }, 'pod watch failed; retrying');
     this.broadcast({ type: 'error', error: failure });
     return false;
+  }
+
+  /**
+   * Anything the API server or the network did not explain (a garbled stream line, a
+   * proxy's odd answer) is a broken stream: worth retrying, never a reason to give up.
+   */
+  private asClusterError(error: unknown): OomtestError {
+    const context = { verb: 'watch', resource: 'pods', namespace: this.namespace };
+    const failure = toClusterError(error, context);
+    if (failure instanceof ClusterError) return failure;
+
+    const reason = error instanceof Error ? error.message : 'unknown error';
+    return new ClusterError('kube.unreachable', `the pod watch stream broke (${reason})`, {
+      cause: error,
+      transient: true,
+    });
   }
 
   private async list(first: boolean): Promise<void> {

@@ -203,6 +203,39 @@ describe('PodWatchHub', () => {
     expect(scripted.streams).toHaveLength(5);
   });
 
+  it('treats an unexplained stream failure as transient and retries', async () => {
+    const kube = scripted.client();
+    const one = recorder();
+    await hub.subscribe({ kube, namespace: 'drills', pod: 'one', onUpdate: one.onUpdate });
+    await flush();
+
+    scripted.last.fail(new Error('the watch stream sent a line that is not a JSON event'));
+    await clock.advance(1_000);
+
+    const error = one.updates[0];
+    expect(error?.type === 'error' && [error.error.code, error.error.transient]).toEqual([
+      'kube.unreachable',
+      true,
+    ]);
+    expect(scripted.streams).toHaveLength(2);
+  });
+
+  it('passes a refusal the server explained (403) on as not transient', async () => {
+    const kube = scripted.client();
+    const one = recorder();
+    await hub.subscribe({ kube, namespace: 'drills', pod: 'one', onUpdate: one.onUpdate });
+    await flush();
+
+    scripted.last.fail(new ClusterError('kube.forbidden', 'may not watch pods'));
+    await flush();
+
+    const error = one.updates[0];
+    expect(error?.type === 'error' && [error.error.code, error.error.transient]).toEqual([
+      'kube.forbidden',
+      false,
+    ]);
+  });
+
   it('stops the watch after the last subscriber leaves and the linger passes', async () => {
     const kube = scripted.client();
     const subscription = await hub.subscribe({
