@@ -15,7 +15,8 @@ export type ProcessRole = 'bot' | 'worker' | 'all' | 'run';
 
 /**
  * The stress image when neither OOMTEST_IMAGE nor --image is given: it must have a POSIX
- * sh, dd and mount. busybox has all three in about 4 MB and pulls in seconds.
+ * sh, dd and mount. busybox has all three in about 4 MB and pulls in seconds. Fully
+ * qualified because CRI-O may refuse short names; pinned so a drill is repeatable.
  */
 export const DEFAULT_IMAGE = 'docker.io/library/busybox:1.36.1';
 

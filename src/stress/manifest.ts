@@ -27,11 +27,8 @@ export const STRESS_CONTAINER = 'stress';
 /** The memory-backed emptyDir of the `emptydir` method. */
 export const STRESS_VOLUME = 'oomtest-fill';
 
-/**
- * The stress image when none is configured: a POSIX sh, dd and mount in about 4 MB.
- * Fully qualified because CRI-O may refuse short names; pinned so a drill is repeatable.
- */
-export const DEFAULT_IMAGE = 'docker.io/library/busybox:1.36.1';
+/** The stress image when none is configured; defined with the other settings. */
+export { DEFAULT_IMAGE } from '../config.js';
 
 // nobody/nogroup: numeric, so the kubelet can check runAsNonRoot without reading the image.
 const NON_ROOT_ID = 65_534;
