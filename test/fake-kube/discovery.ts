@@ -54,6 +54,14 @@ export const CORE_RESOURCES: ApiResource[] = [
     verbs: ['get', 'patch', 'update'],
   },
   {
+    name: 'nodes',
+    singularName: 'node',
+    namespaced: false,
+    kind: 'Node',
+    verbs: OBJECT_VERBS,
+    shortNames: ['no'],
+  },
+  {
     name: 'pods',
     singularName: 'pod',
     namespaced: true,

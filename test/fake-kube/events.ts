@@ -24,6 +24,9 @@ export interface KubeletEvent {
 }
 
 export class EventRecorder {
+  /** Aggregation key → the stored event's name, so aggregating never scans the namespace. */
+  private readonly recorded = new Map<string, string>();
+
   constructor(
     private readonly store: Store,
     private readonly nodeName: string,
@@ -32,24 +35,36 @@ export class EventRecorder {
   /** Records (or aggregates into an earlier identical event) one kubelet event about a pod. */
   kubelet(pod: PodJson, event: KubeletEvent): EventJson {
     const now = Date.now();
+    const namespace = pod.metadata.namespace;
     const fieldPath = event.container ? `spec.containers{${event.container}}` : undefined;
-    const same = this.store
-      .list<EventJson>('events', pod.metadata.namespace)
-      .find(
-        (existing) =>
-          existing.involvedObject.uid === pod.metadata.uid &&
-          existing.involvedObject.fieldPath === fieldPath &&
-          existing.source.component === 'kubelet' &&
-          existing.type === event.type &&
-          existing.reason === event.reason &&
-          existing.message === event.message,
-      );
+    const key = JSON.stringify([
+      pod.metadata.uid,
+      fieldPath,
+      event.type,
+      event.reason,
+      event.message,
+    ]);
+    const existingName = this.recorded.get(key);
+    const same = existingName
+      ? this.store.get<EventJson>('events', namespace, existingName)
+      : undefined;
     if (same) {
       same.count = (same.count ?? 1) + 1;
       same.lastTimestamp = rfc3339(now);
       return this.store.update('events', same);
     }
 
+    const created = this.create(pod, event, { now, fieldPath });
+    this.recorded.set(key, created.metadata.name ?? '');
+    return created;
+  }
+
+  private create(
+    pod: PodJson,
+    event: KubeletEvent,
+    at: { now: number; fieldPath: string | undefined },
+  ): EventJson {
+    const { now, fieldPath } = at;
     return this.store.create<EventJson>('events', {
       ...this.base(pod, now, fieldPath),
       reason: event.reason,

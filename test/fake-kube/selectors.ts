@@ -53,6 +53,10 @@ const FIELDS: Record<string, Record<string, FieldGetter>> = {
     type: path('type'),
   },
   namespaces: { ...META_FIELDS, 'status.phase': path('status', 'phase') },
+  nodes: {
+    ...META_FIELDS,
+    'spec.unschedulable': (object) => path('spec', 'unschedulable')(object) || 'false',
+  },
 };
 
 /** Parses `a=b,c!=d` (also `==`) for a resource; unknown fields are the apiserver's 400. */

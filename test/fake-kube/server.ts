@@ -52,8 +52,11 @@ const KINDS: Record<string, string> = {
   events: 'Event',
   namespaces: 'Namespace',
   resourcequotas: 'ResourceQuota',
+  nodes: 'Node',
 };
 const QUOTA_NAME = 'memory-quota';
+// A kind-style node address; only ever displayed.
+const HOST_IP = '172.18.0.2';
 // The apiserver's default page when a client sends no limit is unbounded; kubectl sends 500.
 const NO_LIMIT = Number.MAX_SAFE_INTEGER;
 
@@ -93,11 +96,11 @@ export class FakeApiServer {
       store: this.store,
       events: this.events,
       nodeName,
-      // A kind-style node address; only ever displayed.
-      hostIp: '172.18.0.2',
+      hostIp: HOST_IP,
       timeScale: this.timeScale,
       ...(options.kubelet ? { behaviour: options.kubelet } : {}),
     });
+    this.store.create('nodes', nodeObject(nodeName, HOST_IP));
     const namespaces = options.namespaces ?? [];
     if (!namespaces.some((ns) => ns.name === 'default')) this.addNamespace({ name: 'default' });
     for (const namespace of namespaces) this.addNamespace(namespace);
@@ -832,9 +835,12 @@ export class FakeApiServer {
   private sendJson(context: RequestContext, code: number, body: unknown): void {
     context.record.status = code;
     const text = JSON.stringify(body);
+    const table = (body as { kind?: unknown } | undefined)?.kind === 'Table';
     context.res.writeHead(code, {
-      'Content-Type': 'application/json',
+      // The apiserver names the negotiated form, e.g. a Table, in the media type parameters.
+      'Content-Type': table ? 'application/json;as=Table;v=v1;g=meta.k8s.io' : 'application/json',
       'Cache-Control': 'no-cache, private',
+      'Audit-Id': newUid(),
       'Content-Length': Buffer.byteLength(text),
     });
     context.res.end(text);
@@ -842,6 +848,81 @@ export class FakeApiServer {
 }
 
 // ---- helpers -------------------------------------------------------------------------------------
+
+/** The one node, shaped like a kind worker: Ready, 2 CPUs, 8 GiB, containerd. */
+function nodeObject(name: string, hostIp: string): KubeObject {
+  const capacity = {
+    cpu: '2',
+    memory: '8039784Ki',
+    pods: '110',
+    'ephemeral-storage': '61202244Ki',
+  };
+  const at = rfc3339(Date.now());
+  const condition = (type: string, status: string, reason: string, message: string): object => ({
+    type,
+    status,
+    lastHeartbeatTime: at,
+    lastTransitionTime: at,
+    reason,
+    message,
+  });
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name,
+      uid: newUid(),
+      creationTimestamp: at,
+      labels: {
+        'kubernetes.io/arch': 'amd64',
+        'kubernetes.io/hostname': name,
+        'kubernetes.io/os': 'linux',
+      },
+    },
+    spec: { podCIDR: '10.244.0.0/24', podCIDRs: ['10.244.0.0/24'] },
+    status: {
+      capacity,
+      allocatable: capacity,
+      conditions: [
+        condition(
+          'MemoryPressure',
+          'False',
+          'KubeletHasSufficientMemory',
+          'kubelet has sufficient memory available',
+        ),
+        condition(
+          'DiskPressure',
+          'False',
+          'KubeletHasNoDiskPressure',
+          'kubelet has no disk pressure',
+        ),
+        condition(
+          'PIDPressure',
+          'False',
+          'KubeletHasSufficientPID',
+          'kubelet has sufficient PID available',
+        ),
+        condition('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'),
+      ],
+      addresses: [
+        { type: 'InternalIP', address: hostIp },
+        { type: 'Hostname', address: name },
+      ],
+      nodeInfo: {
+        machineID: 'f0a5e0c0ffee4b1d9e0d6c3a2b1f0e9d',
+        systemUUID: 'f0a5e0c0-ffee-4b1d-9e0d-6c3a2b1f0e9d',
+        bootID: 'b0071d00-0000-4000-8000-000000000001',
+        kernelVersion: '6.1.0-18-amd64',
+        osImage: 'Debian GNU/Linux 12 (bookworm)',
+        containerRuntimeVersion: 'containerd://1.7.15',
+        kubeletVersion: 'v1.30.0',
+        kubeProxyVersion: 'v1.30.0',
+        operatingSystem: 'linux',
+        architecture: 'amd64',
+      },
+    },
+  };
+}
 
 function notFoundPath(): ApiError {
   return new ApiError(

@@ -106,6 +106,31 @@ const NAMESPACE_COLUMNS: ColumnDefinition[] = [
   column('Age', AGE_DOC),
 ];
 
+const NODE_COLUMNS: ColumnDefinition[] = [
+  column('Name', NAME_DOC, { format: 'name' }),
+  column('Status', 'The status of the node'),
+  column('Roles', 'The roles of the node'),
+  column('Age', AGE_DOC),
+  column('Version', 'Kubelet Version reported by the node.'),
+  column('Internal-IP', 'List of addresses reachable to the node.', { priority: 1 }),
+  column('External-IP', 'List of addresses reachable to the node.', { priority: 1 }),
+  column(
+    'OS-Image',
+    'OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).',
+    { priority: 1 },
+  ),
+  column(
+    'Kernel-Version',
+    "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).",
+    { priority: 1 },
+  ),
+  column(
+    'Container-Runtime',
+    'ContainerRuntime Version reported by the node through runtime remote API (e.g. containerd://1.4.2).',
+    { priority: 1 },
+  ),
+];
+
 const DEFAULT_COLUMNS: ColumnDefinition[] = [
   column('Name', NAME_DOC, { format: 'name' }),
   column('Created At', AGE_DOC, { type: 'date' }),
@@ -210,6 +235,7 @@ function columnsFor(resource: string): ColumnDefinition[] {
   if (resource === 'pods') return POD_COLUMNS;
   if (resource === 'events') return EVENT_COLUMNS;
   if (resource === 'namespaces') return NAMESPACE_COLUMNS;
+  if (resource === 'nodes') return NODE_COLUMNS;
   return DEFAULT_COLUMNS;
 }
 
@@ -220,7 +246,36 @@ function cellsFor(resource: string, object: KubeObject, nowMs: number): unknown[
     const phase = (object.status as { phase?: string } | undefined)?.phase ?? 'Active';
     return [object.metadata.name, phase, since(object.metadata.creationTimestamp, nowMs)];
   }
+  if (resource === 'nodes') return nodeCells(object, nowMs);
   return [object.metadata.name, object.metadata.creationTimestamp];
+}
+
+interface NodeStatusJson {
+  conditions?: Array<{ type: string; status: string }>;
+  addresses?: Array<{ type: string; address: string }>;
+  nodeInfo?: Record<string, string>;
+}
+
+function nodeCells(node: KubeObject, nowMs: number): unknown[] {
+  const status = (node.status ?? {}) as NodeStatusJson;
+  const ready = status.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+  const address = (type: string): string =>
+    status.addresses?.find((entry) => entry.type === type)?.address ?? '<none>';
+  const roles = Object.keys(node.metadata.labels ?? {})
+    .filter((label) => label.startsWith('node-role.kubernetes.io/'))
+    .map((label) => label.slice('node-role.kubernetes.io/'.length));
+  return [
+    node.metadata.name,
+    ready ? 'Ready' : 'NotReady',
+    roles.length > 0 ? roles.join(',') : '<none>',
+    since(node.metadata.creationTimestamp, nowMs),
+    status.nodeInfo?.kubeletVersion ?? '',
+    address('InternalIP'),
+    address('ExternalIP'),
+    status.nodeInfo?.osImage ?? '',
+    status.nodeInfo?.kernelVersion ?? '',
+    status.nodeInfo?.containerRuntimeVersion ?? '',
+  ];
 }
 
 function embedded(object: KubeObject, include: IncludeObject): unknown {
