@@ -252,3 +252,27 @@ describe('runDrill failures against the fake API server', () => {
     for (const pod of pods) expect(podsNamed(bench, pod)).toEqual([]);
   });
 });
+
+describe('runDrill --timeout and kubelet back-off', () => {
+  let bench: DrillBench;
+
+  beforeAll(async () => {
+    // 0.02: the pod's scaled activeDeadlineSeconds (171 s → 3.4 s) stays far above the drill.
+    bench = await startBench({ timeScale: 0.02 });
+  });
+
+  afterAll(async () => {
+    await bench.close();
+  });
+
+  it('does not charge the back-off to --timeout: a 1.2 s back-off fits a 1 s timeout', async () => {
+    const pod = uniqueName('backoff');
+    // 60 s scaled by 0.02: the kubelet waits 1.2 s before the restart after the second kill.
+    bench.behaviours.set(pod, { backoffBaseMs: 60_000 });
+
+    const drilled = await bench.drill({ pod, kills: 2, timeoutSeconds: 1 });
+
+    expect(drilled.outcome.status).toBe('done');
+    expect(drilled.progress.find((update) => update.phase === 'backoff')?.backoffSeconds).toBe(60);
+  });
+});
