@@ -208,7 +208,12 @@ class DrillRun {
     return this.kube.readPod({ namespace: this.request.namespace, name: this.request.pod });
   }
 
-  /** A pod of that name exists: adopt it if it is this drill's, else refuse and never touch it. */
+  /**
+   * A pod of that name exists: adopt it if it is this drill's, else refuse and never touch it.
+   * Known shortcoming: if an earlier attempt was already deleting it (a crash during clean-up),
+   * the adopted pod is seen terminating and the drill reports "deleted by someone else"
+   * instead of waiting for it to go and starting afresh; the user has to run it again.
+   */
   private takeOver(pod: PodJson): void {
     const refusal = this.refusalFor(pod);
     if (refusal !== undefined) {
@@ -352,6 +357,9 @@ class DrillRun {
   /**
    * Reads the stress log of each killed instance once the kubelet shows it as lastState
    * (then `--previous` is exactly that instance), for the filled bytes and fill time.
+   * Known shortcoming: the log carries no instance id, so if the container is restarted and
+   * killed again before this read arrives (it has at least the 10 s back-off to do so), the
+   * figures shown for a kill are the next kill's; counting is not affected.
    */
   private readKillLogs(pod: PodJson): void {
     const status = pod.status?.containerStatuses?.find((item) => item.name === STRESS_CONTAINER);
