@@ -366,7 +366,7 @@ export class FakeApiServer {
     const { query } = context;
     this.checkListVersion(query);
     const matches = this.matcher(route, query);
-    const all = this.store.list(route.resource, route.namespace).filter(matches);
+    const all = this.store.peekList(route.resource, route.namespace).filter(matches);
     const rv = String(this.store.currentRv);
 
     const start = query.continue ? decodeContinue(query.continue) : 0;

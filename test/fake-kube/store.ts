@@ -62,6 +62,17 @@ export class Store {
     return items;
   }
 
+  /**
+   * The stored objects themselves, for serialising a response without copying them.
+   * Callers must not mutate what they get.
+   */
+  peekList(resource: string, namespace?: string): readonly KubeObject[] {
+    return [...this.collection(resource).entries()]
+      .filter(([, object]) => namespace === undefined || object.metadata.namespace === namespace)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, object]) => object);
+  }
+
   create<T extends KubeObject>(resource: string, object: T): T {
     return this.write(resource, object, 'ADDED');
   }
