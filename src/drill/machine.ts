@@ -36,6 +36,8 @@ export interface Transition {
   phase: DrillPhase;
   message: string;
   backoffSeconds?: number;
+  /** For 'killed': the ordinal of the kill it announces (one update may bring several). */
+  kill?: number;
 }
 
 /** Why the drill stopped watching: the runner explains it (see verdict.ts) and cleans up. */
@@ -205,7 +207,11 @@ export class DrillMachine {
       inferred,
     };
     this.kills.push(record);
-    return { phase: 'killed', message: killMessage(record, this.options.kills) };
+    return {
+      phase: 'killed',
+      message: killMessage(record, this.options.kills),
+      kill: record.ordinal,
+    };
   }
 
   private killKey(instance: number, finishedAt: string | undefined): string {

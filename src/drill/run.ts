@@ -31,7 +31,7 @@ import {
 } from '../stress/index.js';
 import { TimeoutBudget } from './budget.js';
 import { DrillMachine, type Ending, type Transition } from './machine.js';
-import type { DrillOutcome, DrillPhase, DrillProgress, KillRecord } from './types.js';
+import type { DrillOutcome, DrillProgress, KillRecord } from './types.js';
 import { verdictOf } from './verdict.js';
 
 export interface RunDrillOptions {
@@ -312,8 +312,7 @@ class DrillRun {
 
   private announce(transition: Transition): void {
     if (transition.phase === 'killed') {
-      const kill = this.machine?.kills.at(-1);
-      this.log.info({ kill: kill?.ordinal }, transition.message);
+      this.log.info({ kill: transition.kill }, transition.message);
     } else {
       this.log.debug(`${transition.phase}: ${transition.message}`);
     }
@@ -402,14 +401,16 @@ class DrillRun {
     }
   }
 
-  private emit(transition: { phase: DrillPhase; message: string; backoffSeconds?: number }): void {
+  private emit(transition: Transition): void {
     const machine = this.machine;
+    // Several kills found in one update are announced one by one, each with the kills so far.
+    const kills = (machine?.kills ?? []).slice(0, transition.kill);
     const progress: DrillProgress = {
       drillId: this.options.drillId,
       phase: transition.phase,
       message: transition.message,
       at: new Date(this.clock.now()).toISOString(),
-      kills: (machine?.kills ?? []).map((kill) => ({ ...kill })),
+      kills: kills.map((kill) => ({ ...kill })),
       restartCount: machine?.restartCount ?? 0,
       backoffSeconds: transition.backoffSeconds,
       node: machine?.node,

@@ -107,7 +107,9 @@ describe('DrillMachine', () => {
       [2, 1, true, null],
       [3, 2, false, '2026-01-01T00:02:13Z'],
     ]);
-    expect(transitions.filter((step) => step.phase === 'killed')).toHaveLength(3);
+    expect(transitions.filter((step) => step.phase === 'killed').map((step) => step.kill)).toEqual([
+      1, 2, 3,
+    ]);
     expect(transitions[1]?.message).toContain('inferred');
     expect(machine.ending).toEqual({ kind: 'done' });
   });

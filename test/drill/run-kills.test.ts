@@ -23,6 +23,8 @@ function expectExactlyOnce(drilled: Drilled, kills: number, exact = true): void 
   expect(outcome.kills.map((kill) => kill.ordinal)).toEqual(sequence.map((index) => index + 1));
   expect(outcome.kills.map((kill) => kill.instance)).toEqual(sequence);
   expect(outcome.restartCount).toBe(counted);
+  // One 'killed' update per kill, in order, each carrying the kills so far.
+  expect(killOrdinals(drilled)).toEqual(sequence.map((index) => index + 1));
   expect(outcome.describe).toMatch(new RegExp(`Restart Count:\\s+${counted}\\n`));
 }
 
