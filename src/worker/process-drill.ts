@@ -116,7 +116,7 @@ interface RunContext {
  * was handed back to the queue during shutdown.
  */
 async function runAndKeep(run: RunContext): Promise<DrillOutcome | undefined> {
-  const { job, data, deps, reporter, log } = run;
+  const { job, data, deps, reporter } = run;
   const drill = run.running.start(data.drillId, reporter);
   const releaseStop = deps.stops.own(data.drillId, (request) => drill.stop(request.by));
   const stoppedBy = await deps.state.stoppedBy(data.drillId);
@@ -134,12 +134,15 @@ async function runAndKeep(run: RunContext): Promise<DrillOutcome | undefined> {
         // A job started before (a crash, a retry, a hand-back) may have left its pod:
         // adopt it by its drill-id label and count from its status.
         adopt: job.attemptsStarted > 1,
+        // Also marks the pod as queued through Slack, which the orphan sweep relies on.
+        requestedBy: data.requestedBy,
       },
       {
         kube: deps.kube.forContext(data.request.cluster),
         watches: deps.watches,
         clock: deps.clock,
-        logger: log,
+        // The engine adds drillId, pod, namespace and cluster itself.
+        logger: deps.logger.child({ user: data.requestedBy, channel: data.channel }),
       },
     );
     if (drill.handedBack) return undefined;
@@ -238,16 +241,20 @@ async function reportOnce(report: ReportContext): Promise<void> {
   audit(report);
 }
 
-/** The audit line: one per outcome, in the shared log vocabulary. */
-function audit({ outcome, log }: ReportContext): void {
-  const durationMs = Date.parse(outcome.finishedAt) - Date.parse(outcome.startedAt);
+/**
+ * The audit line: one per outcome, in the shared log vocabulary. durationMs runs from the
+ * bot queueing the drill to its summary being posted: what the user waited.
+ */
+function audit({ data, outcome, deps, log }: ReportContext): void {
+  const durationMs = deps.clock.now() - Date.parse(data.enqueuedAt);
   const fields = {
     result: outcome.status,
     code: outcome.failure?.code,
+    kill: outcome.kills.length,
     durationMs: Number.isNaN(durationMs) ? undefined : durationMs,
   };
   if (outcome.status === 'done' || outcome.status === 'stopped') log.info(fields, 'drill finished');
-  else log.warn(fields, 'drill finished without the OOM kills asked for');
+  else log.warn(fields, 'drill finished');
 }
 
 /** Failed drills end as failed jobs, never retried: the channel has already been told. */
