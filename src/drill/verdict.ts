@@ -56,8 +56,8 @@ export function verdictOf(input: VerdictInput): Verdict {
 function successLine(input: VerdictInput): string {
   const { kills, request } = input;
   const times = kills.length === 1 ? 'once' : `${kills.length} times`;
-  const expected = kills.length === request.kills ? 'as expected' : `(${request.kills} asked for)`;
-  const parts = [`OOMKilled ${times} ${expected}${exitWords(kills)}`];
+  const expected = kills.length === request.kills ? ' as expected' : `, ${request.kills} asked for`;
+  const parts = [`OOMKilled ${times}${expected}${exitWords(kills)}`];
 
   const fill = fillWords(kills, request.memoryLimit);
   if (fill !== undefined) parts.push(fill);

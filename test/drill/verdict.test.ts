@@ -62,6 +62,14 @@ describe('verdictOf', () => {
     expect(result.verdict).toContain('restarted at once, then after 10 s back-off');
   });
 
+  it('says how many kills were asked for when more happened (a pod adopted late)', () => {
+    const result = verdictOf(
+      input({ kills: [kill(1), kill(2), kill(3)], backoffsSeconds: [undefined, 10, 20] }),
+    );
+
+    expect(result.verdict).toMatch(/^OOMKilled 3 times, 2 asked for \(exit 137/);
+  });
+
   it('mentions inferred kills', () => {
     const result = verdictOf(
       input({ kills: [kill(1, { inferred: true, exitCode: null }), kill(2)] }),
