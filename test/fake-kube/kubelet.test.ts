@@ -247,6 +247,25 @@ describe('other endings', () => {
     expect(fake.events().some((event) => event.reason === 'DeadlineExceeded')).toBe(true);
   });
 
+  test("a shortened activeDeadlineSeconds is honoured from the pod's start time", async () => {
+    const { states, fake } = await follow(
+      { timeScale: 0.01, kubelet: { neverOom: true } },
+      drillPod({ name: 'deadline', activeDeadlineSeconds: 36_000 }),
+    );
+    await waitFor('running', () => states().some((pod) => container(pod)?.state.running));
+
+    const patch = await http(`${fake.url}/api/v1/namespaces/default/pods/deadline`, {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/strategic-merge-patch+json' },
+      body: { spec: { activeDeadlineSeconds: 1 } },
+    });
+
+    expect(patch.status).toBe(200);
+    await waitFor('the deadline', () =>
+      states().some((pod) => pod.status.reason === 'DeadlineExceeded'),
+    );
+  });
+
   test('a graceful delete records Killing and ends with DELETED', async () => {
     const { states, fake } = await follow({ timeScale: 0.01, kubelet: { neverOom: true } });
     await waitFor('running', () => states().some((pod) => container(pod)?.state.running));

@@ -89,6 +89,7 @@ interface PodRuntime {
   podIp?: string;
   startTimeMs?: number;
   sandboxReady: boolean;
+  deadlineTimer?: NodeJS.Timeout;
   terminal?: { phase: 'Failed' | 'Succeeded'; reason?: string; message?: string };
   conditionTimes: Map<string, { status: string; at: string }>;
 }
@@ -226,11 +227,25 @@ export class Kubelet {
     for (const name of runtime.containers.keys()) this.startContainer(runtime, name);
   }
 
+  /** activeDeadlineSeconds counts from startTime; re-armed when an update changes it. */
   private scheduleDeadline(runtime: PodRuntime): void {
-    const pod = this.current(runtime);
-    const deadlineSeconds = pod?.spec.activeDeadlineSeconds;
-    if (!deadlineSeconds) return;
-    this.after(runtime, deadlineSeconds * 1000, () => this.deadlineExceeded(runtime));
+    if (runtime.deadlineTimer) {
+      clearTimeout(runtime.deadlineTimer);
+      runtime.timers.delete(runtime.deadlineTimer);
+    }
+    const deadlineSeconds = this.current(runtime)?.spec.activeDeadlineSeconds;
+    if (!deadlineSeconds || runtime.startTimeMs === undefined || runtime.terminal) return;
+
+    const dueMs = runtime.startTimeMs + deadlineSeconds * 1000 * this.options.timeScale;
+    runtime.deadlineTimer = this.afterReal(runtime, Math.max(0, dueMs - Date.now()), () =>
+      this.deadlineExceeded(runtime),
+    );
+  }
+
+  /** Called after a client updated the pod: the kubelet re-reads what it may change. */
+  updated(pod: PodJson): void {
+    const runtime = this.runtimeOf(pod);
+    if (runtime && !pod.metadata.deletionTimestamp) this.scheduleDeadline(runtime);
   }
 
   // ---- one container instance ------------------------------------------------------------------
@@ -734,13 +749,14 @@ export class Kubelet {
     this.afterReal(runtime, nominalMs * this.options.timeScale, fn);
   }
 
-  private afterReal(runtime: PodRuntime, ms: number, fn: () => void): void {
-    if (this.stopped) return;
+  private afterReal(runtime: PodRuntime, ms: number, fn: () => void): NodeJS.Timeout | undefined {
+    if (this.stopped) return undefined;
     const timer = setTimeout(() => {
       runtime.timers.delete(timer);
       if (!this.stopped) fn();
     }, ms);
     runtime.timers.add(timer);
+    return timer;
   }
 
   private cancelTimers(runtime: PodRuntime): void {

@@ -295,6 +295,34 @@ describe('REST', () => {
     expect((badField.json as StatusJson).message).toBe('field label not supported: spec.bogus');
   });
 
+  test('a pod spec is immutable but for activeDeadlineSeconds, and a stale update is a Conflict', async () => {
+    const pod = await create('immutable');
+    const merge = { 'Content-Type': 'application/merge-patch+json' };
+
+    const policy = await http(`${pods}/immutable`, {
+      method: 'PATCH',
+      headers: merge,
+      body: { spec: { restartPolicy: 'Never' } },
+    });
+    const deadline = await http(`${pods}/immutable`, {
+      method: 'PATCH',
+      headers: merge,
+      body: { spec: { activeDeadlineSeconds: 600 } },
+    });
+    const stale = await http(`${pods}/immutable`, { method: 'PUT', body: pod });
+
+    expect(policy.status).toBe(422);
+    expect((policy.json as StatusJson).message).toMatch(
+      /^Pod "immutable" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers\[\*\].image`/,
+    );
+    expect(deadline.status).toBe(200);
+    expect((deadline.json as PodJson).spec.activeDeadlineSeconds).toBe(600);
+    expect(stale.status).toBe(409);
+    expect((stale.json as StatusJson).message).toBe(
+      'Operation cannot be fulfilled on pods "immutable": the object has been modified; please apply your changes to the latest version and try again',
+    );
+  });
+
   test('putPod bypasses admission but the kubelet still runs the pod', async () => {
     kube.putPod(drillPod({ name: 'unmanaged', namespace: 'proto-baseline' }));
 

@@ -30,6 +30,7 @@ import {
   badRequest,
   conflict,
   expired,
+  invalid,
   injectedFailure,
   notFound,
   statusBody,
@@ -681,11 +682,9 @@ export class FakeApiServer {
       this.sendJson(context, 200, merged);
       return;
     }
-    this.sendJson(
-      context,
-      200,
-      withKind(route.resource)(this.store.update(route.resource, merged)),
-    );
+    const stored = this.store.update(route.resource, merged);
+    if (route.resource === 'pods') this.kubelet.updated(stored as PodJson);
+    this.sendJson(context, 200, withKind(route.resource)(stored));
   }
 
   private delete(context: RequestContext, route: Route, body: unknown): void {
@@ -1047,6 +1046,7 @@ function statusSuccess(route: Route, object: KubeObject): StatusJson {
 /** The parts of a pod an update may change: metadata, or the status through /status. */
 function mergePod(current: PodJson, next: PodJson, subresource: string): PodJson {
   if (subresource === 'status') return { ...current, status: next.status ?? current.status };
+  if (next.spec) checkPodSpecUpdate(current, next.spec);
   const spec = { ...current.spec };
   if (next.spec?.activeDeadlineSeconds !== undefined)
     spec.activeDeadlineSeconds = next.spec.activeDeadlineSeconds;
@@ -1060,6 +1060,36 @@ function mergePod(current: PodJson, next: PodJson, subresource: string): PodJson
     },
     spec,
   };
+}
+
+/** The spec without the fields ValidatePodUpdate lets an update change. */
+function immutablePart(spec: PodJson['spec']): string {
+  const { activeDeadlineSeconds, tolerations, terminationGracePeriodSeconds, ...rest } = spec;
+  void activeDeadlineSeconds;
+  void tolerations;
+  void terminationGracePeriodSeconds;
+  const containers = (rest.containers ?? []).map((container) => ({ ...container, image: '' }));
+  return JSON.stringify({ ...rest, containers });
+}
+
+/**
+ * ValidatePodUpdate: a pod's spec is immutable but for images, activeDeadlineSeconds and added
+ * tolerations. Known gaps: the real message ends with a diff of the two specs, left out here;
+ * an accepted image change is stored but the simulated kubelet keeps the old instance running.
+ */
+function checkPodSpecUpdate(current: PodJson, nextSpec: PodJson['spec']): void {
+  if (immutablePart(current.spec) === immutablePart({ ...current.spec, ...nextSpec })) return;
+  throw invalid('Pod', current.metadata.name ?? '', [
+    {
+      field: 'spec',
+      reason: 'FieldValueForbidden',
+      message:
+        'Forbidden: pod updates may not change fields other than `spec.containers[*].image`,' +
+        '`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` ' +
+        '(only additions to existing tolerations),`spec.terminationGracePeriodSeconds` ' +
+        '(allow it to be set to 1 if it was previously negative)',
+    },
+  ]);
 }
 
 function applyPatch(current: KubeObject, patch: unknown, contentType: string): KubeObject {
