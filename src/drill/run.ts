@@ -493,7 +493,8 @@ class DrillRun {
     }
 
     try {
-      return describePod({ pod, events, now: new Date(this.clock.now()) });
+      // The inline stress script (~60 lines) would bury the fields that matter.
+      return describePod({ pod, events, now: new Date(this.clock.now()), maxCommandLines: 1 });
     } catch (error) {
       this.log.error({ err: error }, 'could not render the pod summary');
       return '';

@@ -24,6 +24,8 @@ export interface ContainerContext {
   timeZone: string;
   /** The moment ages are measured from. */
   now: Date;
+  /** Longest Command/Args item shown, in lines; longer ones are cut with a note. */
+  maxCommandLines?: number;
 }
 
 function orNone(text: string): string {
@@ -53,7 +55,7 @@ export function writeContainers(
   for (const container of containers) {
     const status = statusByName.get(container.name ?? '');
     writeBasicInfo(ctx.w, container, status);
-    writeCommand(ctx.w, container);
+    writeCommand(ctx, container);
     if (status) writeState(ctx, status);
     writeResources(ctx.w, container.resources ?? {}, 2);
     writeProbes(ctx.w, container);
@@ -99,9 +101,24 @@ function writeLines(w: PrefixWriter, title: string, items: readonly string[] | u
   }
 }
 
-function writeCommand(w: PrefixWriter, c: ContainerLike): void {
-  writeLines(w, 'Command', c.command);
-  writeLines(w, 'Args', c.args);
+function writeCommand(ctx: ContainerContext, c: ContainerLike): void {
+  const cut = (items: readonly string[] | undefined): readonly string[] | undefined =>
+    ctx.maxCommandLines === undefined
+      ? items
+      : items?.map((item) => cutLines(item, ctx.maxCommandLines ?? 0));
+  writeLines(ctx.w, 'Command', cut(c.command));
+  writeLines(ctx.w, 'Args', cut(c.args));
+}
+
+/** Keeps the first `max` lines of a long inline script and says how much was left out. */
+function cutLines(item: string, max: number): string {
+  const lines = item.split('\n');
+  if (lines.length <= max) return item;
+  const hidden = lines.length - max;
+  return [
+    ...lines.slice(0, max),
+    `... (${hidden} more lines: kubectl get pod -o yaml shows them)`,
+  ].join('\n');
 }
 
 function writeState(ctx: ContainerContext, status: ContainerStatusLike): void {

@@ -40,6 +40,12 @@ export interface DescribePodOptions {
   now: Date;
   /** IANA time zone for printed times. Default 'UTC'; kubectl itself uses the local zone. */
   timeZone?: string;
+  /**
+   * Cut each Command/Args item to this many lines (default: no cut, like kubectl). A drill
+   * pod's inline stress script is ~60 lines, which would crowd out everything that matters
+   * in a Slack message.
+   */
+  maxCommandLines?: number;
 }
 
 /** The annotation kubectl never shows: it repeats the whole object. */
@@ -49,9 +55,9 @@ const MAX_ANNOTATION_LENGTH = 140;
 
 /** Renders the pod as `kubectl describe pod` would print it; ends with a newline. */
 export function describePod(options: DescribePodOptions): string {
-  const { pod, now, timeZone = 'UTC' } = options;
+  const { pod, now, timeZone = 'UTC', maxCommandLines } = options;
   const w = new PrefixWriter();
-  const ctx: ContainerContext = { w, pod, timeZone, now };
+  const ctx: ContainerContext = { w, pod, timeZone, now, maxCommandLines };
 
   writeHeader(ctx);
   writeAllContainers(ctx);

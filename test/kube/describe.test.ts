@@ -283,3 +283,20 @@ describe('qosClass', () => {
     expect(qosClass({ ...pod([{}]), status: { qosClass: 'Guaranteed' } })).toBe('Guaranteed');
   });
 });
+
+describe('describePod with maxCommandLines', () => {
+  it('cuts a long inline script to its first lines and says how many were left out', () => {
+    const pod = {
+      metadata: { name: 'p', namespace: 'default' },
+      spec: { containers: [{ name: 'stress', command: ['/bin/sh', '-c', 'a\nb\nc\nd'] }] },
+      status: { phase: 'Running' },
+    };
+
+    const text = describePod({ pod, events: [], now: new Date(0), maxCommandLines: 1 });
+
+    expect(text).toMatch(/^ {6}-c$/m);
+    expect(text).toMatch(/^ {6}a$/m);
+    expect(text).toContain('... (3 more lines: kubectl get pod -o yaml shows them)');
+    expect(text).not.toMatch(/^ {6}d$/m);
+  });
+});
