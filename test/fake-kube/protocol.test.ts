@@ -109,6 +109,23 @@ describe('watch', () => {
     });
   });
 
+  test('sendInitialEvents streams the current state, then a bookmark marking its end', async () => {
+    await create('initial-list', { labels: { case: 'watch-list' } });
+
+    const watch = rawWatch(
+      `${pods}?watch=1&labelSelector=case%3Dwatch-list&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true`,
+    );
+    await waitFor('the end bookmark', () =>
+      watch.events.some((event) => event.type === 'BOOKMARK'),
+    );
+    watch.close();
+
+    expect(watch.events.slice(0, 2).map((event) => event.type)).toEqual(['ADDED', 'BOOKMARK']);
+    expect(watch.events[1]?.object.metadata).toMatchObject({
+      annotations: { 'k8s.io/initial-events-end': 'true' },
+    });
+  });
+
   test('timeoutSeconds ends the stream cleanly', async () => {
     const watch = rawWatch(`${pods}?watch=1&timeoutSeconds=1&resourceVersion=0`);
 

@@ -450,6 +450,16 @@ export class FakeApiServer {
         `resourceVersion: Invalid value: "${rvText}": strconv.ParseUint: parsing "${rvText}": invalid syntax`,
       );
 
+    if (query.sendInitialEvents === 'true' && query.resourceVersionMatch !== 'NotOlderThan') {
+      throw invalid('ListOptions', '', [
+        {
+          field: 'resourceVersionMatch',
+          reason: 'FieldValueForbidden',
+          message:
+            'Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan',
+        },
+      ]);
+    }
     const table = wantsTable(req.headers.accept);
     const include = includeOf(query);
     let first = true;
@@ -486,8 +496,9 @@ export class FakeApiServer {
       else if (before) send('DELETED', object);
     };
 
-    if (fromRv === undefined) {
-      for (const object of this.store.list(route.resource, route.namespace).filter(matches))
+    const initialEvents = query.sendInitialEvents === 'true';
+    if (fromRv === undefined || initialEvents) {
+      for (const object of this.store.peekList(route.resource, route.namespace).filter(matches))
         send('ADDED', withKind(route.resource)(object));
     } else {
       const changes = this.store.changesSince(route.resource, fromRv);
@@ -497,6 +508,12 @@ export class FakeApiServer {
         return;
       }
       for (const change of changes) deliver(change);
+    }
+    if (initialEvents) {
+      // The watch-list protocol: a bookmark marks the end of the initial state.
+      const annotations = { 'k8s.io/initial-events-end': 'true' };
+      const metadata = { resourceVersion: String(this.store.currentRv), annotations };
+      send('BOOKMARK', { kind: KINDS[route.resource], apiVersion: 'v1', metadata });
     }
     this.holdWatch(context, route, deliver);
   }
