@@ -36,11 +36,10 @@ export interface FollowUpInput extends CommandInput {
 
 /** Finishes what the acknowledgement started. Never throws: failures become replies. */
 export async function followUp(
-  plan: Plan,
-  input: FollowUpInput,
+  command: { plan: Plan; input: FollowUpInput; reply: Reply },
   deps: FollowUpDeps,
-  reply: Reply,
 ): Promise<void> {
+  const { plan, input, reply } = command;
   const who = { user: input.user, channel: input.channel };
 
   switch (plan.kind) {

@@ -31,12 +31,8 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
     await (text === undefined ? ack() : ack({ response_type: 'ephemeral', text }));
     deps.metrics?.ackSeconds.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
 
-    await followUp(
-      plan,
-      { ...input, responseUrl: command.response_url },
-      deps,
-      replier(respond, deps),
-    );
+    const reply = replier(respond, deps);
+    await followUp({ plan, input: { ...input, responseUrl: command.response_url }, reply }, deps);
   });
 
   app.action<BlockButtonAction>(STOP_ACTION_ID, async ({ body, action, ack, respond }) => {
