@@ -1,11 +1,10 @@
 /**
- * Discovery documents for the resources the fake serves, in the legacy (unaggregated) form.
+ * Discovery documents for the resources the fake serves: aggregated discovery
+ * (apidiscovery.k8s.io/v2, what a 1.30 apiserver answers when asked) and the legacy per-version
+ * lists for clients that do not ask for it.
  *
- * Known gap: a 1.30 apiserver also answers aggregated discovery (apidiscovery.k8s.io/v2) on
- * /api and /apis; the fake answers plain JSON, which clients (kubectl, client-go, client-node)
- * treat as an older server and fall back from, at the cost of one request per group-version.
- * No API groups are served, so `kubectl get deployments` and the like fail with "the server
- * doesn't have a resource type".
+ * Known gap: no API groups are served, so `kubectl get deployments` and the like fail with
+ * "the server doesn't have a resource type".
  */
 
 interface ApiResource {
@@ -175,5 +174,62 @@ export function openApiV3CoreV1(): object {
     info: { title: 'Kubernetes', version: 'v1.30.0' },
     paths,
     components: { schemas: {} },
+  };
+}
+
+/** The media type a client names in Accept to get aggregated discovery, and the reply's type. */
+export const AGGREGATED_DISCOVERY_TYPE =
+  'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
+
+export function wantsAggregatedDiscovery(accept: string | undefined): boolean {
+  return (accept ?? '')
+    .split(',')
+    .some(
+      (part) =>
+        /g=apidiscovery\.k8s\.io/.test(part) &&
+        /v=v2(;|$)/.test(part) &&
+        /as=APIGroupDiscoveryList/.test(part),
+    );
+}
+
+/** /api as apidiscovery.k8s.io/v2: the core group with its one version and resources. */
+export function aggregatedCoreDiscovery(): object {
+  const topLevel = CORE_RESOURCES.filter((entry) => !entry.name.includes('/'));
+  const resources = topLevel.map((entry) => ({
+    resource: entry.name,
+    responseKind: { group: '', version: 'v1', kind: entry.kind },
+    scope: entry.namespaced ? 'Namespaced' : 'Cluster',
+    singularResource: entry.singularName,
+    verbs: entry.verbs,
+    ...(entry.shortNames ? { shortNames: entry.shortNames } : {}),
+    ...(entry.categories ? { categories: entry.categories } : {}),
+    subresources: CORE_RESOURCES.filter((sub) => sub.name.startsWith(`${entry.name}/`)).map(
+      (sub) => ({
+        subresource: sub.name.split('/')[1],
+        responseKind: { group: '', version: 'v1', kind: sub.kind },
+        verbs: sub.verbs,
+      }),
+    ),
+  }));
+  return {
+    kind: 'APIGroupDiscoveryList',
+    apiVersion: 'apidiscovery.k8s.io/v2',
+    metadata: {},
+    items: [
+      {
+        metadata: { creationTimestamp: null },
+        versions: [{ version: 'v1', resources, freshness: 'Current' }],
+      },
+    ],
+  };
+}
+
+/** /apis as apidiscovery.k8s.io/v2: no groups. */
+export function aggregatedGroupsDiscovery(): object {
+  return {
+    kind: 'APIGroupDiscoveryList',
+    apiVersion: 'apidiscovery.k8s.io/v2',
+    metadata: {},
+    items: [],
   };
 }

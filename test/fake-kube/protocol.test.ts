@@ -197,6 +197,34 @@ describe('REST', () => {
     expect(resources.find((r) => r.name === 'pods/log')?.verbs).toEqual(['get']);
   });
 
+  test('aggregated discovery is served to clients that ask for it', async () => {
+    const accept =
+      'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json';
+
+    const result = await http(`${kube.url}/api`, { headers: { Accept: accept } });
+    const legacy = await http(`${kube.url}/api`);
+
+    expect(result.headers['content-type']).toBe(
+      'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList',
+    );
+    const list = result.json as {
+      items: Array<{
+        versions: Array<{
+          version: string;
+          resources: Array<{
+            resource: string;
+            scope: string;
+            subresources: Array<{ subresource: string }>;
+          }>;
+        }>;
+      }>;
+    };
+    const podsEntry = list.items[0]?.versions[0]?.resources.find((r) => r.resource === 'pods');
+    expect(podsEntry?.scope).toBe('Namespaced');
+    expect(podsEntry?.subresources.map((sub) => sub.subresource)).toEqual(['log', 'status']);
+    expect(legacy.json).toMatchObject({ kind: 'APIVersions', versions: ['v1'] });
+  });
+
   test('unknown paths and /openapi/v2 are 404 Status objects', async () => {
     for (const path of ['/openapi/v2', '/apis/apps/v1', '/api/v1/widgets']) {
       const result = await http(`${kube.url}${path}`);

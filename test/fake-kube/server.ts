@@ -12,6 +12,9 @@ import {
   validatePod,
 } from './admission.js';
 import {
+  AGGREGATED_DISCOVERY_TYPE,
+  aggregatedCoreDiscovery,
+  aggregatedGroupsDiscovery,
   apiGroupList,
   apiVersions,
   coreResourceList,
@@ -19,6 +22,7 @@ import {
   openApiV3Index,
   resourceScope,
   versionInfo,
+  wantsAggregatedDiscovery,
 } from './discovery.js';
 import { EventRecorder } from './events.js';
 import { Kubelet } from './kubelet.js';
@@ -229,6 +233,14 @@ export class FakeApiServer {
 
   private async dispatch(context: RequestContext, route: Route | undefined): Promise<void> {
     const path = context.url.pathname.replace(/\/+$/, '') || '/';
+    if (
+      (path === '/api' || path === '/apis') &&
+      wantsAggregatedDiscovery(context.req.headers.accept)
+    ) {
+      const body = path === '/api' ? aggregatedCoreDiscovery() : aggregatedGroupsDiscovery();
+      this.sendJson(context, 200, body, AGGREGATED_DISCOVERY_TYPE);
+      return;
+    }
     const discovery = this.discovery(path);
     if (discovery !== undefined) {
       this.sendJson(context, 200, discovery);
@@ -848,13 +860,20 @@ export class FakeApiServer {
 
   // ---- output ------------------------------------------------------------------------------------
 
-  private sendJson(context: RequestContext, code: number, body: unknown): void {
+  private sendJson(
+    context: RequestContext,
+    code: number,
+    body: unknown,
+    contentType?: string,
+  ): void {
     context.record.status = code;
     const text = JSON.stringify(body);
     const table = (body as { kind?: unknown } | undefined)?.kind === 'Table';
     context.res.writeHead(code, {
       // The apiserver names the negotiated form, e.g. a Table, in the media type parameters.
-      'Content-Type': table ? 'application/json;as=Table;v=v1;g=meta.k8s.io' : 'application/json',
+      'Content-Type':
+        contentType ??
+        (table ? 'application/json;as=Table;v=v1;g=meta.k8s.io' : 'application/json'),
       'Cache-Control': 'no-cache, private',
       'Audit-Id': newUid(),
       'Content-Length': Buffer.byteLength(text),
