@@ -174,9 +174,11 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     watchStats: () => watches.stats(),
     close: async () => {
       sweeper.stop();
-      await drainOrHandBack({ worker, running, config, logger });
+      const handedBack = await drainOrHandBack({ worker, running, config, logger });
       await stops.close();
-      watches.close();
+      // Closing the watches would end handed-back drills here, and the engine cleans up a
+      // drill that ends by deleting its pod; the process exits right after instead.
+      if (handedBack === 0) watches.close();
       await queue.close().catch(() => undefined);
       await health?.close();
       await closeRedis(redis);
@@ -265,30 +267,36 @@ async function serveHealth(options: {
 
 /**
  * Closes the worker: no new drills, running ones get the grace period to finish, and any
- * still running after it go back to the queue for another worker to adopt.
+ * still running after it go back to the queue for another worker to adopt. Returns how
+ * many were handed back.
  */
 async function drainOrHandBack(options: {
   worker: Worker<DrillJobData, DrillJobResult>;
   running: RunningDrills;
   config: Config;
   logger: Logger;
-}): Promise<void> {
+}): Promise<number> {
   const { worker, running, config, logger } = options;
   const graceMs = config.shutdownGraceSeconds * 1_000;
-  const closing = worker.close();
-  let timer: NodeJS.Timeout | undefined;
-  const graceOver = new Promise<'grace-over'>((resolve) => {
-    timer = setTimeout(() => resolve('grace-over'), graceMs);
-  });
+  await worker.pause(true);
 
-  const finished = await Promise.race([closing.then(() => 'closed' as const), graceOver]);
+  let timer: NodeJS.Timeout | undefined;
+  const graceOver = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), graceMs);
+  });
+  const drained = await Promise.race([running.whenEmpty().then(() => true), graceOver]);
   clearTimeout(timer);
-  if (finished === 'closed') return;
+
+  if (drained) {
+    await worker.close();
+    return 0;
+  }
 
   const handedBack = await running.handBackAll();
   logger.warn(
     { durationMs: graceMs },
     `handed ${handedBack.length} running drill(s) back to the queue`,
   );
-  await worker.close(true).catch(() => undefined);
+  await worker.close();
+  return handedBack.length;
 }

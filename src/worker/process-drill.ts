@@ -7,7 +7,7 @@
  * pod. Anything else is reported to the channel and then thrown as UnrecoverableError,
  * so a PodSecurity rejection or an unmanaged pod is never retried.
  */
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { WebClient } from '@slack/web-api';
 import type { DrillOutcome } from '../drill/types.js';
 import { runDrill } from '../drill/run.js';
@@ -75,7 +75,8 @@ export async function processDrill(
   const outcome =
     (await deps.state.loadOutcome(data.drillId)) ??
     (await runAndKeep({ job, data, deps, reporter, log, running }));
-  if (outcome === undefined) return { status: 'stopped' };
+  // BullMQ's way to say "this job was moved elsewhere, do not complete it".
+  if (outcome === undefined) throw new DelayedError('drill handed back to the queue');
 
   await reportOnce({ data, outcome, deps, reporter, log });
   return settle(outcome);
@@ -125,27 +126,30 @@ async function runAndKeep(run: RunContext): Promise<DrillOutcome | undefined> {
   deps.metrics?.drillsActive.inc();
   const startedAt = new Date(deps.clock.now()).toISOString();
   try {
-    const outcome = await runDrill(
-      data.request,
-      {
-        drillId: data.drillId,
-        signal: drill.signal,
-        onProgress: (progress) => reporter.progress(progress),
-        // A job started before (a crash, a retry, a hand-back) may have left its pod:
-        // adopt it by its drill-id label and count from its status.
-        adopt: job.attemptsStarted > 1,
-        // Also marks the pod as queued through Slack, which the orphan sweep relies on.
-        requestedBy: data.requestedBy,
-      },
-      {
-        kube: deps.kube.forContext(data.request.cluster),
-        watches: deps.watches,
-        clock: deps.clock,
-        // The engine adds drillId, pod, namespace and cluster itself.
-        logger: deps.logger.child({ user: data.requestedBy, channel: data.channel }),
-      },
+    const outcome = await raceHandBack(
+      drill,
+      runDrill(
+        data.request,
+        {
+          drillId: data.drillId,
+          signal: drill.signal,
+          onProgress: (progress) => reporter.progress(progress),
+          // A job started before (a crash, a retry, a hand-back) may have left its pod:
+          // adopt it by its drill-id label and count from its status.
+          adopt: job.attemptsStarted > 1,
+          // Also marks the pod as queued through Slack, which the orphan sweep relies on.
+          requestedBy: data.requestedBy,
+        },
+        {
+          kube: deps.kube.forContext(data.request.cluster),
+          watches: deps.watches,
+          clock: deps.clock,
+          // The engine adds drillId, pod, namespace and cluster itself.
+          logger: deps.logger.child({ user: data.requestedBy, channel: data.channel }),
+        },
+      ),
     );
-    if (drill.handedBack) return undefined;
+    if (outcome === undefined || drill.handedBack) return undefined;
     return await keep(run, retryIfTransient(run, outcome));
   } catch (error) {
     if (drill.handedBack) return undefined;
@@ -154,6 +158,22 @@ async function runAndKeep(run: RunContext): Promise<DrillOutcome | undefined> {
     releaseStop();
     deps.metrics?.drillsActive.dec();
   }
+}
+
+/**
+ * The drill's outcome, or undefined as soon as it is handed back: the job then returns
+ * while the process shuts down, and the drill's next worker adopts the pod.
+ *
+ * Known shortcoming: the engine has no way to let go of a drill without deleting its pod,
+ * so a handed-back drill keeps running in this process until the process exits (main.ts
+ * exits right after close). If the process lived on, that drill could delete the pod under
+ * its next worker, which would then report the drill as deleted.
+ */
+function raceHandBack(
+  drill: RunningDrill,
+  outcome: Promise<DrillOutcome>,
+): Promise<DrillOutcome | undefined> {
+  return Promise.race([outcome, drill.released.then(() => undefined)]);
 }
 
 async function keep(run: RunContext, outcome: DrillOutcome): Promise<DrillOutcome> {
@@ -267,6 +287,8 @@ function settle(outcome: DrillOutcome): DrillJobResult {
 /** One drill this worker runs now: its cancellation and whether it was handed back. */
 export interface RunningDrill {
   readonly signal: AbortSignal;
+  /** Resolves when shutdown hands the drill back. */
+  readonly released: Promise<void>;
   /** Set when shutdown handed the drill back to the queue; its result is then dropped. */
   readonly handedBack: boolean;
   stop(by: string): void;
@@ -278,20 +300,45 @@ interface Entry {
   controller: AbortController;
   reporter?: DrillReporter;
   handedBack: boolean;
+  /** Resolves when the drill is handed back, so its job returns without waiting for it. */
+  released: Promise<void>;
+  release: () => void;
 }
+
+/**
+ * A handed-back drill waits this long before another worker may take it. Not zero: BullMQ
+ * takes a job that becomes waiting straight after a blocking fetch wakes up, even in a
+ * worker that is closing, so a drill put back as waiting could land in the very worker
+ * that is leaving. A delayed job is not taken that way, and a second is nothing to a drill.
+ */
+const HAND_BACK_DELAY_MS = 1_000;
 
 /** The drills this worker holds, for stop requests and shutdown hand-back. */
 export class RunningDrills {
   private readonly entries = new Map<string, Entry>();
 
   /** Records a job as taken by this worker (with BullMQ's lock token). */
+  private emptied: Array<() => void> = [];
+
   track(job: Job<DrillJobData>, token: string | undefined): void {
     if (job.id === undefined) return;
-    this.entries.set(job.id, { job, token, controller: new AbortController(), handedBack: false });
+    let release = (): void => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const controller = new AbortController();
+    this.entries.set(job.id, { job, token, controller, handedBack: false, released, release });
   }
 
   untrack(jobId: string | undefined): void {
     if (jobId !== undefined) this.entries.delete(jobId);
+    if (this.entries.size > 0) return;
+
+    for (const resolve of this.emptied.splice(0)) resolve();
+  }
+
+  /** Resolves once this worker holds no drill. */
+  whenEmpty(): Promise<void> {
+    if (this.entries.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.emptied.push(resolve));
   }
 
   /** The drill's cancellation handle; `reporter` is silenced if the drill is handed back. */
@@ -301,6 +348,7 @@ export class RunningDrills {
     entry.reporter = reporter;
     return {
       signal: entry.controller.signal,
+      released: entry.released,
       get handedBack() {
         return entry.handedBack;
       },
@@ -313,7 +361,7 @@ export class RunningDrills {
   }
 
   /**
-   * Puts every held drill back in the queue's wait list, without touching its pod, and
+   * Puts every held drill back in the queue, without touching its pod, and
    * silences its reporter: the worker that takes it next adopts the pod and reports.
    */
   async handBackAll(): Promise<string[]> {
@@ -321,7 +369,10 @@ export class RunningDrills {
     for (const [id, entry] of this.entries) {
       entry.handedBack = true;
       entry.reporter?.detach();
-      await entry.job.moveToWait(entry.token).catch(() => undefined);
+      await entry.job
+        .moveToDelayed(Date.now() + HAND_BACK_DELAY_MS, entry.token)
+        .catch(() => undefined);
+      entry.release();
       ids.push(id);
     }
     return ids;

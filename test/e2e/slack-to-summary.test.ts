@@ -162,6 +162,29 @@ describe('oomtest bot and worker as separate processes', () => {
     TEST_TIMEOUT_MS,
   );
 
+  it(
+    'hands a running drill back on SIGTERM, and the next worker finishes it with one summary',
+    async () => {
+      const since = rig.kube.requests.length;
+      await rig.command('slow-handback 200Mi --kills 3 --timeout 1h');
+      await waitForText(rig.slack, 'slow-handback', /OOM kill 1/);
+
+      const leaving = rig.worker;
+      await leaving.stop();
+      expect(leaving.output()).toMatch(/handed 1 running drill\(s\) back to the queue/);
+      expect(leaving.child.exitCode).toBe(0);
+      expect(podsNamed(rig.kube, 'slow-handback')).toBe(1);
+
+      const next = await rig.startWorker();
+      const summary = await waitForSummary(rig.slack, 'slow-handback', 60_000);
+      expect(visibleText(summary)).toMatch(/OOMKilled/);
+      expect(next.output()).toMatch(/adopting the drill pod/);
+      expect(podCreatesSince(rig.kube, since)).toBe(1);
+      await waitFor('the pod to be deleted', () => podsNamed(rig.kube, 'slow-handback') === 0);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
   it('completes a drill across a Redis restart', async () => {
     await rig.command('slow-redis 200Mi');
     await waitForText(rig.slack, 'slow-redis', /running|OOM kill|scheduled/i);
