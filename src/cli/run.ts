@@ -41,7 +41,7 @@ export interface CliIo {
 }
 
 export interface CliDeps {
-  /** The environment to read settings from; default process.env (through config.ts). */
+  /** The environment to read settings from; default: the process environment, read by config.ts. */
   env?: Record<string, string | undefined>;
   /** Cluster access; default: the kubeconfig from the settings. */
   kube?: KubeClientSet;
