@@ -282,6 +282,29 @@ describe('other endings', () => {
     ).toBe('spec.containers{stress}');
   });
 
+  test('deleting a pod in back-off ends it Failed with ContainerStatusUnknown, never back in CrashLoopBackOff', async () => {
+    const { states, fake } = await follow({ timeScale: 0.01, kubelet: { backoffBaseMs: 100_000 } });
+    await waitFor('a back-off', () =>
+      states().some((pod) => container(pod)?.state.waiting?.reason === 'CrashLoopBackOff'),
+    );
+
+    await http(`${fake.url}/api/v1/namespaces/default/pods/drill`, { method: 'DELETE' });
+    await waitFor('DELETED', () => watch?.events.some((event) => event.type === 'DELETED'));
+
+    const afterDelete = states().filter((pod) => pod.metadata.deletionTimestamp);
+    expect(
+      afterDelete.some((pod) => container(pod)?.state.waiting && pod.status.phase !== 'Running'),
+    ).toBe(false);
+    const last = afterDelete.at(-1);
+    expect(last?.status.phase).toBe('Failed');
+    expect(container(last)?.state.terminated).toEqual({
+      exitCode: 137,
+      reason: 'ContainerStatusUnknown',
+      message: 'The container could not be located when the pod was terminated',
+    });
+    expect(container(last)?.lastState.terminated?.reason).toBe('OOMKilled');
+  });
+
   test('stop() cancels every kubelet timer, whatever state the pods are in', async () => {
     const timers = (): number =>
       process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;

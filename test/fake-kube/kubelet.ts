@@ -64,7 +64,16 @@ interface Instance {
   lines: LogLine[];
 }
 
-type Phase = 'creating' | 'running' | 'dead' | 'backoff' | 'pull-error' | 'pull-backoff' | 'done';
+type Phase =
+  | 'creating'
+  | 'running'
+  | 'dead'
+  | 'backoff'
+  | 'pull-error'
+  | 'pull-backoff'
+  | 'done'
+  /** The pod ended while this container was not running: the status manager's placeholder. */
+  | 'unknown';
 
 interface ContainerRuntime {
   spec: ContainerJson;
@@ -516,7 +525,7 @@ export class Kubelet {
   private finishDeletion(runtime: PodRuntime): void {
     for (const container of runtime.containers.values()) this.killInstance(container, 137, 'Error');
     const failed = [...runtime.containers.values()].some(
-      (c) => (c.instances.at(-1)?.exitCode ?? 0) !== 0,
+      (c) => c.phase === 'unknown' || (c.instances.at(-1)?.exitCode ?? 0) !== 0,
     );
     runtime.terminal ??= { phase: failed ? 'Failed' : 'Succeeded' };
     this.publish(runtime);
@@ -524,7 +533,11 @@ export class Kubelet {
     this.pods.delete(this.key(runtime.namespace, runtime.name));
   }
 
-  /** Marks a running instance dead with this exit (deadline, eviction, deletion). */
+  /**
+   * Ends a container with the pod (deadline, eviction, deletion): a running instance dies with
+   * this exit; one that was waiting (back-off, pull, creation) gets the status manager's
+   * TerminatePod placeholder, terminated ContainerStatusUnknown with exit 137.
+   */
   private killInstance(container: ContainerRuntime, exitCode: number, reason: string): void {
     const instance = container.instances.at(-1);
     if (container.phase === 'running' && instance && instance.finishedAtMs === undefined) {
@@ -533,6 +546,7 @@ export class Kubelet {
       instance.reason = reason;
     }
     if (container.phase === 'running' || container.phase === 'dead') container.phase = 'done';
+    else if (container.phase !== 'done') container.phase = 'unknown';
   }
 
   private settleIfAllDone(runtime: PodRuntime): void {
@@ -572,10 +586,16 @@ export class Kubelet {
 
   private podConditions(runtime: PodRuntime, pod: PodJson, statuses: ContainerStatusJson[]): void {
     const unready = statuses.filter((s) => !s.ready).map((s) => s.name);
-    const completed = pod.status.phase === 'Succeeded';
+    const phase = pod.status.phase;
+    const ended = phase === 'Succeeded' || phase === 'Failed';
     const notReady = {
-      reason: completed ? 'PodCompleted' : 'ContainersNotReady',
-      ...(completed ? {} : { message: `containers with unready status: [${unready.join(' ')}]` }),
+      reason:
+        phase === 'Succeeded'
+          ? 'PodCompleted'
+          : phase === 'Failed'
+            ? 'PodFailed'
+            : 'ContainersNotReady',
+      ...(ended ? {} : { message: `containers with unready status: [${unready.join(' ')}]` }),
     };
     this.setCondition(
       runtime,
@@ -670,6 +690,20 @@ export class Kubelet {
           ...base,
           state: current ? dead(current) : { waiting: { reason: 'ContainerCreating' } },
           lastState: previous ? dead(previous) : {},
+          ready: false,
+          started: false,
+        };
+      case 'unknown':
+        return {
+          ...base,
+          state: {
+            terminated: {
+              exitCode: 137,
+              reason: 'ContainerStatusUnknown',
+              message: 'The container could not be located when the pod was terminated',
+            },
+          },
+          lastState: current ? dead(current) : {},
           ready: false,
           started: false,
         };
