@@ -65,6 +65,26 @@ describe('oomtest bot and worker as separate processes', () => {
       const summary = await waitForSummary(rig.slack, 'psa-drill');
       expect(visibleText(summary)).toMatch(/PodSecurity|Pod Security/);
       expect(rig.kube.pods(BASELINE_NAMESPACE)).toHaveLength(0);
+
+      // A permanent failure: the job failed after one attempt and was not retried.
+      const job = await rig.job(drillIdOf(summary));
+      expect(job).toMatchObject({ state: 'failed', attemptsMade: 1 });
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'retries a drill after the API server answers 503, and completes it',
+    async () => {
+      rig.kube.faults.failNext(1, 503);
+      await rig.command('flaky-api 200Mi');
+
+      const summary = await waitForSummary(rig.slack, 'flaky-api', 60_000);
+      expect(visibleText(summary)).toMatch(/OOMKilled/);
+      expect(rig.worker.output()).toMatch(/drill attempt failed; retrying/);
+      const job = await rig.job(drillIdOf(summary));
+      expect(job?.state).toBe('completed');
+      expect(job?.attemptsMade).toBeGreaterThanOrEqual(2);
     },
     TEST_TIMEOUT_MS,
   );

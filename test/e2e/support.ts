@@ -6,6 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { QUEUE_NAME } from '../../src/queue/index.js';
 import { startFakeSlack, type FakeSlack, type StoredMessage } from '../fake-slack/index.js';
 import {
   kubeconfigText,
@@ -56,6 +59,8 @@ export interface Rig {
   startWorker(): Promise<OomtestProcess>;
   /** Sends `/oomtest <text>` signed, as Slack does. */
   command(text: string, user?: string): Promise<SlackResponse>;
+  /** The BullMQ job of a drill: its state and how many attempts it took. */
+  job(drillId: string): Promise<{ state: string; attemptsMade: number } | undefined>;
   /** Clicks the Stop button of a drill. */
   clickStop(drillId: string, user?: string): Promise<SlackResponse>;
   stop(): Promise<void>;
@@ -96,6 +101,18 @@ export async function startRig(): Promise<Rig> {
     startWorker: async () => {
       rig.worker = await startOomtest('worker', env);
       return rig.worker;
+    },
+    job: async (drillId) => {
+      const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+      const queue = new Queue(QUEUE_NAME, { connection });
+      try {
+        const job = await queue.getJob(drillId);
+        if (job === undefined || job === null) return undefined;
+        return { state: await job.getState(), attemptsMade: job.attemptsMade };
+      } finally {
+        await queue.close();
+        await connection.quit();
+      }
     },
     command: (text, user) => postSigned(eventsUrl, slashCommandBody({ text, userId: user })),
     clickStop: (drillId, user) =>
