@@ -69,10 +69,17 @@ export class DrillState {
     return (await this.redis.get(this.keys.stop(drillId))) ?? undefined;
   }
 
-  /** Keeps the outcome so a worker that takes over after a crash reports it, not reruns it. */
-  async saveOutcome(outcome: DrillOutcome): Promise<void> {
+  /**
+   * Keeps the outcome so a worker that takes over after a crash reports it, not reruns it.
+   * The first outcome stored wins (two workers may finish one drill after a lost lock);
+   * returns the one kept.
+   */
+  async saveOutcome(outcome: DrillOutcome): Promise<DrillOutcome> {
     const key = this.keys.outcome(outcome.drillId);
-    await this.redis.set(key, JSON.stringify(outcome), 'EX', this.retentionSeconds);
+    const text = JSON.stringify(outcome);
+    const stored = await this.redis.set(key, text, 'EX', this.retentionSeconds, 'NX');
+    if (stored === 'OK') return outcome;
+    return (await this.loadOutcome(outcome.drillId)) ?? outcome;
   }
 
   async loadOutcome(drillId: string): Promise<DrillOutcome | undefined> {

@@ -53,7 +53,7 @@ export async function processDrill(
   running: RunningDrills,
 ): Promise<DrillJobResult> {
   const data = parseJob(job, deps.logger);
-  const log = deps.logger.child(logFields(data));
+  const log = deps.logger.child(logFields(data, deps.kube));
 
   if (await deps.state.summaryPosted(data.drillId)) {
     log.info({ result: 'skipped' }, 'drill already reported; nothing to do');
@@ -91,15 +91,25 @@ function parseJob(job: Job<DrillJobData>, logger: Logger): DrillJobData {
   }
 }
 
-function logFields(data: DrillJobData): Record<string, unknown> {
+function logFields(data: DrillJobData, kube: KubeClientSet): Record<string, unknown> {
   return {
     drillId: data.drillId,
     pod: data.request.pod,
     namespace: data.request.namespace,
-    cluster: data.request.cluster,
+    cluster: contextName(data, kube),
     user: data.requestedBy,
     channel: data.channel,
   };
+}
+
+/** The kubeconfig context the drill runs in, by name (the current one when none was given). */
+function contextName(data: DrillJobData, kube: KubeClientSet): string | undefined {
+  try {
+    return kube.forContext(data.request.cluster).cluster;
+  } catch {
+    // An unknown context fails the drill with a clear message later; log what was asked.
+    return data.request.cluster;
+  }
 }
 
 interface RunContext {
@@ -176,8 +186,8 @@ function raceHandBack(
   return Promise.race([outcome, drill.released.then(() => undefined)]);
 }
 
-async function keep(run: RunContext, outcome: DrillOutcome): Promise<DrillOutcome> {
-  await run.deps.state.saveOutcome(outcome);
+async function keep(run: RunContext, fresh: DrillOutcome): Promise<DrillOutcome> {
+  const outcome = await run.deps.state.saveOutcome(fresh);
   run.deps.metrics?.drills.inc({ status: outcome.status });
   for (const kill of outcome.kills) {
     run.deps.metrics?.oomKills.inc({ exit_code: String(kill.exitCode ?? 'unknown') });
