@@ -82,17 +82,39 @@ export class EventRecorder {
 
   /** The scheduler's `Scheduled` event, written through events.k8s.io as the real one is. */
   scheduled(pod: PodJson): EventJson {
+    return this.scheduler(pod, {
+      type: 'Normal',
+      reason: 'Scheduled',
+      message: `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${this.nodeName}`,
+      action: 'Binding',
+    });
+  }
+
+  /** The scheduler's `FailedScheduling` event for a pod that fits no node. */
+  failedScheduling(pod: PodJson, message: string): EventJson {
+    return this.scheduler(pod, {
+      type: 'Warning',
+      reason: 'FailedScheduling',
+      message,
+      action: 'Scheduling',
+    });
+  }
+
+  private scheduler(
+    pod: PodJson,
+    event: { type: 'Normal' | 'Warning'; reason: string; message: string; action: string },
+  ): EventJson {
     const now = Date.now();
     return this.store.create<EventJson>('events', {
       ...this.base(pod, now, undefined),
-      reason: 'Scheduled',
-      message: `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${this.nodeName}`,
-      type: 'Normal',
+      reason: event.reason,
+      message: event.message,
+      type: event.type,
       source: {},
       firstTimestamp: null,
       lastTimestamp: null,
       eventTime: rfc3339Micro(now),
-      action: 'Binding',
+      action: event.action,
       reportingComponent: 'default-scheduler',
       reportingInstance: `default-scheduler-${this.nodeName}`,
     });

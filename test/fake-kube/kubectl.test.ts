@@ -166,6 +166,29 @@ describe('kubectl describe', () => {
     expect(out).toMatch(/Conditions:\n\s+Type\s+Status\n\s+PodReadyToStartContainers\s+True/);
   });
 
+  test("prints FailedScheduling for the recipe's nodeSelector that no node matches", async () => {
+    const pod = drillPod({ name: 'unplaceable' });
+    pod.spec.nodeSelector = { disktype: 'abc' };
+    const file = kubectl.writeFile('unplaceable.json', JSON.stringify(pod));
+    expect((await kubectl.run(['create', '-f', file])).stderr).toBe('');
+    await waitFor('the scheduler to give up', () =>
+      kube
+        .events()
+        .some((e) => e.involvedObject.name === 'unplaceable' && e.reason === 'FailedScheduling'),
+    );
+
+    const result = await kubectl.run(['describe', 'pod', 'unplaceable']);
+    const listed = await kubectl.run(['get', 'pod', 'unplaceable', '--no-headers']);
+
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/^Status:\s+Pending$/m);
+    expect(result.stdout).toMatch(/^Node-Selectors:\s+disktype=abc$/m);
+    expect(result.stdout).toMatch(
+      /Warning\s+FailedScheduling\s+\S+\s+default-scheduler\s+0\/1 nodes are available: 1 node\(s\) didn't match Pod's node affinity\/selector\./,
+    );
+    expect(listed.stdout).toMatch(/^unplaceable\s+0\/1\s+Pending\s+0\s+/);
+  });
+
   test('prints the pull failure events for a bad image', async () => {
     await createPod('badimage-describe', { image: 'busybox:missing' });
     await waitFor(

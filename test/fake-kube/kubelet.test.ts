@@ -182,6 +182,29 @@ describe('other endings', () => {
     );
   });
 
+  test('a pod asking for more memory than the node has stays Pending, Unschedulable', async () => {
+    const { states } = await follow({ timeScale: 0.01 }, drillPod({ name: 'huge', limit: '64Gi' }));
+    await waitFor('PodScheduled False', () =>
+      states().some((pod) =>
+        pod.status.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'False'),
+      ),
+    );
+
+    const pending = states().at(-1);
+    expect(pending?.status.phase).toBe('Pending');
+    expect(pending?.spec.nodeName).toBeUndefined();
+    expect(pending?.status.conditions).toEqual([
+      expect.objectContaining({
+        type: 'PodScheduled',
+        status: 'False',
+        reason: 'Unschedulable',
+        message: expect.stringMatching(
+          /^0\/1 nodes are available: 1 Insufficient memory\. preemption: /,
+        ),
+      }),
+    ]);
+  });
+
   test('crashWith exits with that code and log', async () => {
     const { states, fake } = await follow({
       timeScale: 0.01,

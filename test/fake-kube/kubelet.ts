@@ -15,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { EventRecorder } from './events.js';
+import { unschedulableReason } from './node.js';
 import {
   fillLines,
   mountDeniedLines,
@@ -210,6 +211,13 @@ export class Kubelet {
   // ---- scheduling and pod start ----------------------------------------------------------------
 
   private bind(runtime: PodRuntime): void {
+    const pending = this.current(runtime);
+    const why = pending ? unschedulableReason(pending, this.options.nodeName) : undefined;
+    if (pending && why) {
+      this.unschedulable(runtime, why);
+      return;
+    }
+
     const pod = this.update(runtime, (current) => {
       current.spec.nodeName = this.options.nodeName;
       this.setCondition(runtime, current, 'PodScheduled', 'True');
@@ -219,6 +227,20 @@ export class Kubelet {
     this.options.events.scheduled(pod);
     // The kubelet sees the binding on its next watch event, a few ms later.
     this.afterReal(runtime, 10, () => this.acceptOnNode(runtime));
+  }
+
+  /**
+   * The pod stays Pending with PodScheduled False. Known gap: the real scheduler retries (and
+   * repeats the event) when the cluster changes; here nothing changes, so it never does.
+   */
+  private unschedulable(runtime: PodRuntime, message: string): void {
+    const pod = this.update(runtime, (current) => {
+      this.setCondition(runtime, current, 'PodScheduled', 'False', {
+        reason: 'Unschedulable',
+        message,
+      });
+    });
+    if (pod) this.options.events.failedScheduling(pod, message);
   }
 
   private acceptOnNode(runtime: PodRuntime): void {

@@ -25,6 +25,7 @@ import {
   wantsAggregatedDiscovery,
 } from './discovery.js';
 import { EventRecorder } from './events.js';
+import { nodeObject } from './node.js';
 import { Kubelet } from './kubelet.js';
 import { logContainerId, pickContainer, renderLog, type LogLine, type LogQuery } from './logs.js';
 import { parseFieldSelector, parseLabelSelector, type Matcher } from './selectors.js';
@@ -883,81 +884,6 @@ export class FakeApiServer {
 }
 
 // ---- helpers -------------------------------------------------------------------------------------
-
-/** The one node, shaped like a kind worker: Ready, 2 CPUs, 8 GiB, containerd. */
-function nodeObject(name: string, hostIp: string): KubeObject {
-  const capacity = {
-    cpu: '2',
-    memory: '8039784Ki',
-    pods: '110',
-    'ephemeral-storage': '61202244Ki',
-  };
-  const at = rfc3339(Date.now());
-  const condition = (type: string, status: string, reason: string, message: string): object => ({
-    type,
-    status,
-    lastHeartbeatTime: at,
-    lastTransitionTime: at,
-    reason,
-    message,
-  });
-  return {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: {
-      name,
-      uid: newUid(),
-      creationTimestamp: at,
-      labels: {
-        'kubernetes.io/arch': 'amd64',
-        'kubernetes.io/hostname': name,
-        'kubernetes.io/os': 'linux',
-      },
-    },
-    spec: { podCIDR: '10.244.0.0/24', podCIDRs: ['10.244.0.0/24'] },
-    status: {
-      capacity,
-      allocatable: capacity,
-      conditions: [
-        condition(
-          'MemoryPressure',
-          'False',
-          'KubeletHasSufficientMemory',
-          'kubelet has sufficient memory available',
-        ),
-        condition(
-          'DiskPressure',
-          'False',
-          'KubeletHasNoDiskPressure',
-          'kubelet has no disk pressure',
-        ),
-        condition(
-          'PIDPressure',
-          'False',
-          'KubeletHasSufficientPID',
-          'kubelet has sufficient PID available',
-        ),
-        condition('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'),
-      ],
-      addresses: [
-        { type: 'InternalIP', address: hostIp },
-        { type: 'Hostname', address: name },
-      ],
-      nodeInfo: {
-        machineID: 'f0a5e0c0ffee4b1d9e0d6c3a2b1f0e9d',
-        systemUUID: 'f0a5e0c0-ffee-4b1d-9e0d-6c3a2b1f0e9d',
-        bootID: 'b0071d00-0000-4000-8000-000000000001',
-        kernelVersion: '6.1.0-18-amd64',
-        osImage: 'Debian GNU/Linux 12 (bookworm)',
-        containerRuntimeVersion: 'containerd://1.7.15',
-        kubeletVersion: 'v1.30.0',
-        kubeProxyVersion: 'v1.30.0',
-        operatingSystem: 'linux',
-        architecture: 'amd64',
-      },
-    },
-  };
-}
 
 function notFoundPath(): ApiError {
   return new ApiError(
