@@ -368,6 +368,27 @@ describe('REST', () => {
     );
   });
 
+  test('deletecollection deletes the pods a label selector picks, recorded as deletecollection', async () => {
+    for (const name of ['sweep-a', 'sweep-b']) await create(name, { labels: { case: 'sweep' } });
+    await create('sweep-keep', { labels: { case: 'keep' } });
+
+    const result = await http(`${pods}?labelSelector=case%3Dsweep&gracePeriodSeconds=0`, {
+      method: 'DELETE',
+    });
+
+    expect(result.status).toBe(200);
+    expect(
+      (result.json as { kind: string; items: PodJson[] }).items.map((p) => p.metadata.name),
+    ).toEqual(['sweep-a', 'sweep-b']);
+    expect(kube.pods().map((p) => p.metadata.name)).toContain('sweep-keep');
+    expect(kube.pods().map((p) => p.metadata.name)).not.toContain('sweep-a');
+    expect(kube.requests.at(-1)).toMatchObject({
+      verb: 'deletecollection',
+      resource: 'pods',
+      namespace: 'default',
+    });
+  });
+
   test('putPod bypasses admission but the kubelet still runs the pod', async () => {
     kube.putPod(drillPod({ name: 'unmanaged', namespace: 'proto-baseline' }));
 
