@@ -458,6 +458,8 @@ export class FakeApiServer {
     const { req, res, query } = context;
     const matches = this.matcher(route, query);
     const rvText = query.resourceVersion ?? '';
+    // Known gap: a resourceVersion newer than the store's starts the watch at once; the real
+    // watch cache waits up to 3 s for it and then fails with 504 "Too large resource version".
     const fromRv = rvText === '' || rvText === '0' ? undefined : Number(rvText);
     if (fromRv !== undefined && !Number.isInteger(fromRv))
       throw badRequest(
