@@ -190,7 +190,9 @@ function defaultPullPolicy(image: string): string {
 /** The spec and status defaults and admission mutations a pod shows once stored. */
 export function applyPodDefaults(pod: PodJson): void {
   const spec = pod.spec;
-  const tokenVolume = `kube-api-access-${randomSuffix()}`;
+  // The ServiceAccount admission plugin mounts no token when the pod opts out.
+  const tokenVolume =
+    spec.automountServiceAccountToken === false ? undefined : `kube-api-access-${randomSuffix()}`;
 
   for (const container of spec.containers) defaultContainer(container, tokenVolume);
   spec.restartPolicy ??= 'Always';
@@ -207,12 +209,14 @@ export function applyPodDefaults(pod: PodJson): void {
     ...((spec.tolerations as unknown[] | undefined) ?? []),
     ...defaultTolerations(),
   ];
-  spec.volumes = [...(spec.volumes ?? []), serviceAccountVolume(tokenVolume)];
+  if (tokenVolume !== undefined) {
+    spec.volumes = [...(spec.volumes ?? []), serviceAccountVolume(tokenVolume)];
+  }
 
   pod.status = { phase: 'Pending', qosClass: qosClass(spec.containers) };
 }
 
-function defaultContainer(container: ContainerJson, tokenVolume: string): void {
+function defaultContainer(container: ContainerJson, tokenVolume: string | undefined): void {
   container.imagePullPolicy ??= defaultPullPolicy(container.image ?? '');
   container.terminationMessagePath ??= '/dev/termination-log';
   container.terminationMessagePolicy ??= 'File';
@@ -221,6 +225,7 @@ function defaultContainer(container: ContainerJson, tokenVolume: string): void {
   // The apiserver copies a limit into a missing request, which is what makes limits-only
   // containers Guaranteed.
   if (limits) container.resources.requests = { ...limits, ...(container.resources.requests ?? {}) };
+  if (tokenVolume === undefined) return;
   container.volumeMounts = [
     ...(container.volumeMounts ?? []),
     {
