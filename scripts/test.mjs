@@ -19,7 +19,9 @@ function run(command, args, env = process.env) {
 
 const tools = ensureTools();
 const redis = await ensureRedis();
-console.log(`tests use Redis at ${redis.url}, kubectl ${tools.kubectlPath}, helm ${tools.helmPath}`);
+console.log(
+  `tests use Redis at ${redis.url}, kubectl ${tools.kubectlPath}, helm ${tools.helmPath}`,
+);
 
 const tsc = join(root, 'node_modules/typescript/bin/tsc');
 let status = run(process.execPath, [tsc, '-p', 'tsconfig.build.json']);

@@ -58,7 +58,9 @@ export function createLogger(options: LogOptions = {}): Logger {
     formatters: { level: (label) => ({ level: label }) },
   };
 
-  return options.destination === undefined ? pino(pinoOptions) : pino(pinoOptions, options.destination);
+  return options.destination === undefined
+    ? pino(pinoOptions)
+    : pino(pinoOptions, options.destination);
 }
 
 /** A logger that drops everything: for pure code under test and library defaults. */

@@ -42,8 +42,7 @@ describe('oomtest run as a process', () => {
     fake = await startFakeKube({
       timeScale: 0.01,
       namespaces: [{ name: 'locked', podSecurity: 'baseline' }, { name: 'slow' }],
-      kubelet: (pod) =>
-        pod.metadata?.namespace === 'slow' ? { neverOom: true } : {},
+      kubelet: (pod) => (pod.metadata?.namespace === 'slow' ? { neverOom: true } : {}),
     });
     dir = mkdtempSync(join(tmpdir(), 'oomtest-cli-'));
     const kubeconfig = join(dir, 'kubeconfig');
@@ -129,8 +128,10 @@ describe('oomtest run as a process', () => {
   });
 
   it('exits 78 for a configuration problem', async () => {
-    const { code, stderr } = await oomtest(['run', 'x', '64Mi'], { ...env, OOMTEST_MAX_MEMORY: 'lots' })
-      .done;
+    const { code, stderr } = await oomtest(['run', 'x', '64Mi'], {
+      ...env,
+      OOMTEST_MAX_MEMORY: 'lots',
+    }).done;
 
     expect(code).toBe(78);
     expect(stderr).toMatch(/OOMTEST_MAX_MEMORY/);
