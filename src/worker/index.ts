@@ -31,7 +31,8 @@ import {
   consumerRedis,
   type DrillJobData,
 } from '../queue/index.js';
-import { processDrill, RunningDrills, type DrillJobResult } from './process-drill.js';
+import { processDrill, type DrillJobResult } from './process-drill.js';
+import { RunningDrills } from './running-drills.js';
 import { SlackPacers } from './slack-pacer.js';
 import { StopListener } from './stop-listener.js';
 import { sweepOrphans } from './sweep.js';

@@ -197,13 +197,23 @@ export class DrillReporter {
     }
   }
 
-  /** One paced call; a 429 pauses the shared pacer before the error is rethrown. */
-  private async call(method: string, priority: CallPriority, send: () => Promise<unknown>) {
+  /**
+   * One paced call; a 429 pauses the method's pacer before the error is rethrown. A
+   * progress call still waiting for its turn when the drill finishes is dropped (returns
+   * false): the final message must not queue behind it.
+   */
+  private async call(
+    method: string,
+    priority: CallPriority,
+    send: () => Promise<unknown>,
+  ): Promise<boolean> {
     const pacer = this.options.pacers.for(method);
-    await pacer.acquire(priority);
+    const cancel = priority === 'progress' ? this.finishing.signal : undefined;
+    if (!(await pacer.acquire(priority, cancel))) return false;
     try {
       await send();
       this.options.metrics?.slackCalls.inc({ method, outcome: 'ok' });
+      return true;
     } catch (error) {
       const retryAfter = retryAfterSeconds(error);
       const outcome = retryAfter === undefined ? 'error' : 'rate_limited';

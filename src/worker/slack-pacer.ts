@@ -57,7 +57,7 @@ export type CallPriority = 'final' | 'progress';
 
 interface Waiter {
   priority: CallPriority;
-  resolve: () => void;
+  resolve: (granted: boolean) => void;
 }
 
 const DEFAULTS = { callsPerMinute: 50, burst: 10, maxPauseMs: 30_000 };
@@ -82,10 +82,26 @@ export class SlackPacer {
     this.refilledAt = this.clock.now();
   }
 
-  /** Resolves when this call may go out; final calls are served before progress calls. */
-  acquire(priority: CallPriority): Promise<void> {
+  /**
+   * Resolves true when this call may go out (final calls are served before progress
+   * calls), or false, without using a token, if `signal` aborts first.
+   */
+  acquire(priority: CallPriority, signal?: AbortSignal): Promise<boolean> {
+    if (signal?.aborted) return Promise.resolve(false);
+
     return new Promise((resolve) => {
-      this.waiters.push({ priority, resolve });
+      const waiter: Waiter = { priority, resolve };
+      const onAbort = (): void => {
+        const index = this.waiters.indexOf(waiter);
+        if (index >= 0) this.waiters.splice(index, 1);
+        resolve(false);
+      };
+      waiter.resolve = (granted) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(granted);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
       this.drain();
     });
   }
@@ -108,7 +124,7 @@ export class SlackPacer {
     this.refill();
     while (this.waiters.length > 0 && this.tokens >= 1 && this.clock.now() >= this.pausedUntil) {
       this.tokens -= 1;
-      this.next().resolve();
+      this.next().resolve(true);
     }
     if (this.waiters.length === 0) return;
 

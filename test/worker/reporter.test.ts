@@ -152,6 +152,19 @@ describe('SlackPacer', () => {
     expect(order).toEqual(['final', 'progress']);
   });
 
+  it('drops a cancelled wait without spending a token on it', async () => {
+    const pacer = new SlackPacer({ burst: 1, callsPerMinute: 6_000 });
+    await pacer.acquire('progress');
+    const cancel = new AbortController();
+
+    const progress = pacer.acquire('progress', cancel.signal);
+    cancel.abort();
+
+    expect(await progress).toBe(false);
+    expect(pacer.queued).toBe(0);
+    expect(await pacer.acquire('final')).toBe(true);
+  });
+
   it('caps a long Retry-After at maxPauseMs', () => {
     const pacer = new SlackPacer({ maxPauseMs: 30_000 });
     expect(pacer.pause(1_800)).toBe(30_000);
