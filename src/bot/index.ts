@@ -46,41 +46,48 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
   const { config, logger } = deps;
   const botToken = config.slack.botToken;
   if (botToken === undefined) throw new ConfigError('SLACK_BOT_TOKEN is required for the bot');
+  await checkToken({ token: botToken, apiUrl: config.slack.apiUrl, logger });
 
-  const ownQueue = deps.queue === undefined;
-  const queue =
-    deps.queue ??
-    DrillQueue.create({
-      redisUrl: config.redisUrl,
-      logger,
-      retentionSeconds: config.jobRetentionSeconds,
-    });
+  const queue = deps.queue ?? DrillQueue.create(queueOptions(config, logger));
+  // A queue the bot opened is the bot's to close, also when start-up fails half-way.
+  const closeQueue = deps.queue === undefined ? () => queue.close() : async () => undefined;
+  try {
+    const running = await startMode({ deps, botToken, queue });
+    return {
+      port: running.port,
+      close: async () => {
+        await running.close();
+        await closeQueue();
+      },
+    };
+  } catch (error) {
+    await closeQueue();
+    throw error;
+  }
+}
+
+function queueOptions(config: Config, logger: Logger) {
+  return { redisUrl: config.redisUrl, logger, retentionSeconds: config.jobRetentionSeconds };
+}
+
+async function startMode(options: {
+  deps: BotDeps;
+  botToken: string;
+  queue: NonNullable<BotDeps['queue']>;
+}): Promise<RunningBot> {
+  const { deps, botToken, queue } = options;
+  const { config, logger } = deps;
   const slack =
     deps.slack ?? createSlackClient({ token: botToken, apiUrl: config.slack.apiUrl, logger });
   const metrics = deps.metrics ?? createMetrics();
   const handlerDeps: HandlerDeps = { config, queue, slack, logger, metrics, now: deps.now };
-  const health = {
-    checks: [{ name: 'redis', check: () => queue.isReady() }, ...(deps.checks ?? [])],
-    metrics,
-  };
+  const checks = [{ name: 'redis', check: () => queue.isReady() }, ...(deps.checks ?? [])];
+  const start = { config, botToken, handlerDeps, health: { checks, metrics } };
 
-  await checkToken(slack, logger);
-  const running =
-    config.slack.appToken === undefined
-      ? await startHttp({ config, botToken, handlerDeps, health })
-      : await startSocketMode({ config, botToken, handlerDeps, health });
-
-  logger.info(
-    { port: running.port },
-    `bot listening (${config.slack.appToken === undefined ? 'HTTP' : 'Socket Mode'})`,
-  );
-  return {
-    port: running.port,
-    close: async () => {
-      await running.close();
-      if (ownQueue) await queue.close();
-    },
-  };
+  const socketMode = config.slack.appToken !== undefined;
+  const running = socketMode ? await startSocketMode(start) : await startHttp(start);
+  logger.info({ port: running.port }, `bot listening (${socketMode ? 'Socket Mode' : 'HTTP'})`);
+  return running;
 }
 
 interface StartOptions {
@@ -160,19 +167,21 @@ function requireSecret(config: Config): string {
 /**
  * Asks Slack who the token belongs to, once at start. A refused token stops the process
  * (every command would fail); Slack being unreachable does not: the bot starts, and
- * commands work once Slack answers.
+ * commands work once Slack answers. One quick attempt, so an outage does not hold the
+ * health routes back long enough for a liveness probe to restart the pod.
  */
-async function checkToken(slack: WebClient, logger: Logger): Promise<void> {
+async function checkToken(options: {
+  token: string;
+  apiUrl?: string;
+  logger: Logger;
+}): Promise<void> {
+  const { logger } = options;
+  const client = createSlackClient({ ...options, retries: 0, timeoutMs: TOKEN_CHECK_TIMEOUT_MS });
   try {
-    await slack.auth.test();
+    await client.auth.test();
   } catch (error) {
     const code = (error as { data?: { error?: string } }).data?.error;
-    if (
-      code === 'invalid_auth' ||
-      code === 'not_authed' ||
-      code === 'account_inactive' ||
-      code === 'token_revoked'
-    ) {
+    if (code !== undefined && REFUSED_TOKEN_ERRORS.has(code)) {
       throw new ConfigError(`SLACK_BOT_TOKEN was refused by Slack (${code})`);
     }
     logger.warn(
@@ -181,3 +190,13 @@ async function checkToken(slack: WebClient, logger: Logger): Promise<void> {
     );
   }
 }
+
+/** Slack's answers that mean the token itself is bad, not that Slack is unwell. */
+const REFUSED_TOKEN_ERRORS = new Set([
+  'invalid_auth',
+  'not_authed',
+  'account_inactive',
+  'token_revoked',
+]);
+/** Slack answers auth.test in well under a second; five means it is not answering. */
+const TOKEN_CHECK_TIMEOUT_MS = 5_000;
