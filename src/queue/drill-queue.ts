@@ -43,7 +43,13 @@ export interface DrillQueueOptions {
   prefix?: string;
 }
 
-/** The key that allows one active drill per cluster, namespace and pod. */
+/**
+ * The key that allows one active drill per cluster, namespace and pod.
+ *
+ * Known shortcoming: a drill without --cluster (the current context) and one naming the
+ * current context by name get different keys, so both are queued; the second then fails
+ * at the cluster with "a drill pod of that name is running" instead of being refused here.
+ */
 export function drillLockId(key: { cluster?: string; namespace: string; pod: string }): string {
   // '|' cannot occur in a context name, a namespace or a pod name.
   return `${key.cluster ?? ''}|${key.namespace}|${key.pod}`;

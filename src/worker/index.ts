@@ -10,6 +10,15 @@
  * - The outcome is kept in Redis before it is posted, and posting is claimed per drill,
  *   so the summary appears once however many workers touch the drill.
  * - A periodic sweep deletes drill pods whose drill is gone.
+ *
+ * Known shortcomings:
+ * - A worker cut off from Redis for longer than LOCK_DURATION_MS keeps running its drills
+ *   while another worker takes them over. Both watch the same pod and one summary is
+ *   posted, but the one that finishes first deletes the pod, so the other may end its job
+ *   as failed (drill.deleted) in BullMQ's records even though the channel saw the result.
+ * - A drill that loses its worker more than MAX_STALLED_COUNT times is failed by BullMQ
+ *   without any worker running it: its channel message keeps its last progress state and
+ *   only the sweep cleans up the pod. The user has to look at the logs to learn why.
  */
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker, type Job } from 'bullmq';
