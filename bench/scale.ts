@@ -19,10 +19,17 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { silentLogger } from '../src/log.js';
+import type { DrillRequest } from '../src/request/types.js';
 import { DrillQueue, newDrillId, type DrillJobData } from '../src/queue/index.js';
 import { createSlackClient } from '../src/slack/client.js';
 import { startFakeSlack, type FakeSlack } from '../test/fake-slack/index.js';
-import { kubeconfigText, startFakeKube, type FakeKube } from '../test/fake-kube/index.js';
+import {
+  DEFAULT_BEHAVIOUR,
+  kubeconfigText,
+  startFakeKube,
+  type FakeKube,
+  type KubeletBehaviour,
+} from '../test/fake-kube/index.js';
 import { startOomtest, startPrivateRedis, writeFakeKubeconfig } from '../test/support/processes.js';
 import { drillRequest } from '../test/support/drill-job.js';
 
@@ -51,7 +58,12 @@ interface Sample {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'oomtest-bench-scale-'));
   const slack = await startFakeSlack();
-  const kube = await startFakeKube({ timeScale: TIME_SCALE });
+  const kube = await startFakeKube({
+    timeScale: TIME_SCALE,
+    // Pods named real-* run the kubelet's default timeline unscaled (pull 2 s, fill 3 s,
+    // back-off 10 s): one drill as a user would see it, beside the scaled burst.
+    kubelet: (pod) => (pod.metadata?.name?.startsWith('real') ? realTime() : {}),
+  });
   const kubeconfig = join(dir, 'kubeconfig');
   writeFakeKubeconfig(kubeconfigText(kube.url), kubeconfig);
   const redis = await startPrivateRedis();
@@ -67,7 +79,8 @@ async function main(): Promise<void> {
   const queue = DrillQueue.create({ redisUrl: redis.url, logger: silentLogger() });
   const pid = worker.child.pid!;
 
-  const single = await singleDrill(slack, kube, queue);
+  const real = await singleDrill({ slack, kube, queue, name: 'real' });
+  const single = await singleDrill({ slack, kube, queue, name: 'single' });
   const drills = await postDrillMessages(slack, DRILLS, 'scale');
   const slackBefore = slack.calls.length;
   const kubeBefore = kube.requests.length;
@@ -92,12 +105,27 @@ async function main(): Promise<void> {
   await Promise.all([slack.stop(), kube.stop(), redis.destroy()]);
   rmSync(dir, { recursive: true, force: true });
 
-  report({ drills, elapsedMs, slackCalls, kubeRequests, sample, single, watchesOpened });
+  report({ drills, elapsedMs, slackCalls, kubeRequests, sample, single, real, watchesOpened });
 }
 
-/** One drill alone: ms from its second OOM kill (seen in the fake) to its summary. */
-async function singleDrill(slack: FakeSlack, kube: FakeKube, queue: DrillQueue): Promise<number> {
-  const [drill] = await postDrillMessages(slack, 1, 'single');
+interface SingleRun {
+  /** ms from the second OOM kill appearing in the fake's pod status to the summary. */
+  killToSummaryMs: number;
+  /** ms from enqueue to the summary. */
+  enqueueToSummaryMs: number;
+  /** Slack calls the worker made for this drill's message (edits and thread reply). */
+  slackCalls: number;
+}
+
+/** One drill alone, timed from its second OOM kill to its summary. */
+async function singleDrill(options: {
+  slack: FakeSlack;
+  kube: FakeKube;
+  queue: DrillQueue;
+  name: string;
+}): Promise<SingleRun> {
+  const { slack, kube, queue, name } = options;
+  const [drill] = await postDrillMessages(slack, 1, name, { timeoutSeconds: 3_600 });
   let secondKillMs: number | undefined;
   const watcher = setInterval(() => {
     const pod = kube.pods().find((entry) => entry.metadata?.name === drill!.data.request.pod);
@@ -105,11 +133,35 @@ async function singleDrill(slack: FakeSlack, kube: FakeKube, queue: DrillQueue):
     const terminations = (status?.restartCount ?? 0) + (status?.state?.terminated ? 1 : 0);
     if (secondKillMs === undefined && terminations >= 2) secondKillMs = Date.now();
   }, 2);
+  const callsBefore = slack.calls.length;
 
   await enqueue(queue, drill!);
   await waitForSummaries(slack, [drill!], Date.now());
   clearInterval(watcher);
-  return (drill!.summaryAtMs ?? NaN) - (secondKillMs ?? NaN);
+  // The thread reply follows the summary; give it a moment to land before counting.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+
+  const ts = drill!.data.messageTs;
+  const calls = slack.calls
+    .slice(callsBefore)
+    .filter((call) => call.body.ts === ts || call.body.thread_ts === ts);
+  return {
+    killToSummaryMs: (drill!.summaryAtMs ?? NaN) - (secondKillMs ?? NaN),
+    enqueueToSummaryMs: (drill!.summaryAtMs ?? NaN) - drill!.enqueuedAtMs,
+    slackCalls: calls.length,
+  };
+}
+
+/** The kubelet's default timeline, undoing the fake's time scale. */
+function realTime(): Partial<KubeletBehaviour> {
+  const scale = 1 / TIME_SCALE;
+  return {
+    scheduleMs: DEFAULT_BEHAVIOUR.scheduleMs * scale,
+    pullMs: DEFAULT_BEHAVIOUR.pullMs * scale,
+    startMs: DEFAULT_BEHAVIOUR.startMs * scale,
+    fillMs: DEFAULT_BEHAVIOUR.fillMs * scale,
+    backoffBaseMs: DEFAULT_BEHAVIOUR.backoffBaseMs * scale,
+  };
 }
 
 async function enqueue(queue: DrillQueue, drill: Drill): Promise<void> {
@@ -119,7 +171,12 @@ async function enqueue(queue: DrillQueue, drill: Drill): Promise<void> {
 }
 
 /** Posts each drill's channel message as the bot would, and builds its job data. */
-async function postDrillMessages(slack: FakeSlack, count: number, name: string): Promise<Drill[]> {
+async function postDrillMessages(
+  slack: FakeSlack,
+  count: number,
+  name: string,
+  request: Partial<DrillRequest> = {},
+): Promise<Drill[]> {
   const client = createSlackClient({
     token: slack.token,
     apiUrl: slack.url,
@@ -131,7 +188,7 @@ async function postDrillMessages(slack: FakeSlack, count: number, name: string):
     const data: DrillJobData = {
       v: 1,
       drillId: newDrillId(),
-      request: drillRequest({ pod: `${name}-${String(index).padStart(3, '0')}` }),
+      request: drillRequest({ pod: `${name}-${String(index).padStart(3, '0')}`, ...request }),
       requestedBy: 'U0BENCH001',
       channel: CHANNEL,
       messageTs: posted.ts!,
@@ -181,7 +238,8 @@ function report(run: {
   slackCalls: Array<{ method: string; status: number }>;
   kubeRequests: Array<{ verb: string; resource: string; subresource: string }>;
   sample: Sample;
-  single: number;
+  single: SingleRun;
+  real: SingleRun;
   watchesOpened: number;
 }): void {
   const n = run.drills.length;
@@ -195,7 +253,16 @@ function report(run: {
   const seconds = (ms: number): string => `${(ms / 1_000).toFixed(1)} s`;
 
   const rows: Array<[string, string]> = [
-    ['one drill alone: second OOM kill → summary in Slack', `${run.single} ms`],
+    [
+      'one drill, real kubelet timings: second OOM kill → summary',
+      `${seconds(run.real.killToSummaryMs)} (includes the kubelet's 10 s back-off + 1 s relist)`,
+    ],
+    ['one drill, real kubelet timings: enqueue → summary', seconds(run.real.enqueueToSummaryMs)],
+    ['one drill, real kubelet timings: worker Slack calls', String(run.real.slackCalls)],
+    [
+      `one drill, kubelet × ${TIME_SCALE}: second OOM kill → summary`,
+      `${run.single.killToSummaryMs} ms (back-off scaled to ${10_000 * TIME_SCALE} ms)`,
+    ],
     ['drills in the burst', String(n)],
     ['summaries delivered', `${delivered} / ${n}`],
     ['enqueue → last summary', seconds(run.elapsedMs)],
