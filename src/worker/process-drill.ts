@@ -15,7 +15,7 @@ import { OomtestError, toOomtestError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { KubeClientSet } from '../kube/client.js';
-import type { Clock, PodWatchHub } from '../kube/watch.js';
+import { sleep, type Clock, type PodWatchHub } from '../kube/watch.js';
 import { validateDrillJob, type DrillJobData, type DrillState } from '../queue/index.js';
 import { DrillReporter } from './reporter.js';
 import type { SlackPacers } from './slack-pacer.js';
@@ -43,6 +43,9 @@ export interface DrillJobResult {
   status: DrillOutcome['status'] | 'reported-earlier';
   code?: ErrorCode;
 }
+
+/** How often to look again at a summary claim held by another process, ms. */
+const CLAIM_POLL_MS = 2_000;
 
 /** Failures worth another attempt: the cluster may be back in a minute. */
 const TRANSIENT_CODES = new Set<ErrorCode>(['kube.unreachable']);
@@ -255,7 +258,7 @@ interface ReportContext {
  */
 async function reportOnce(report: ReportContext): Promise<void> {
   const { data, outcome, deps, reporter, log } = report;
-  if (!(await deps.state.claimSummary(data.drillId, deps.workerId))) {
+  if (!(await claimSummary(report))) {
     log.info({ result: 'skipped' }, 'summary posted by another worker');
     return;
   }
@@ -270,6 +273,20 @@ async function reportOnce(report: ReportContext): Promise<void> {
   }
   await deps.state.markSummaryPosted(data.drillId);
   audit(report);
+}
+
+/**
+ * Claims the summary; false once it has been posted. While another process holds the
+ * claim without having posted (it may be posting now, or it died mid-post), waits for
+ * the claim to turn into "posted" or to expire: giving up would lose the summary when
+ * the holder is dead.
+ */
+async function claimSummary({ data, deps }: ReportContext): Promise<boolean> {
+  for (;;) {
+    if (await deps.state.claimSummary(data.drillId, deps.workerId)) return true;
+    if (await deps.state.summaryPosted(data.drillId)) return false;
+    await sleep(deps.clock, CLAIM_POLL_MS);
+  }
 }
 
 /**

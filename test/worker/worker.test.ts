@@ -119,6 +119,29 @@ describe('startWorker against real Redis, the fake Slack and the fake API server
     ).toHaveLength(0);
   });
 
+  it('waits for another worker that is posting the summary instead of posting it twice', async () => {
+    const job = await queuedJob('claimed-elsewhere');
+    const state = new DrillState(redis, new DrillKeys(prefix, QUEUE_NAME), 600);
+    expect(await state.claimSummary(job.drillId, 'another-worker')).toBe(true);
+
+    await queue.enqueue(job);
+    await waitFor(
+      'the outcome to be kept',
+      async () => (await state.loadOutcome(job.drillId)) !== undefined,
+    );
+    await state.markSummaryPosted(job.drillId);
+    await waitFor('the job to complete', async () => {
+      const raw = new Queue(QUEUE_NAME, { connection: redis, prefix });
+      const current = await (await raw.getJob(job.drillId))?.getState();
+      await raw.close();
+      return current === 'completed';
+    });
+
+    // Still a progress version (with its Stop button): this worker never posted the summary.
+    expect(finalText(job.messageTs)).toContain('oomtest_stop');
+    expect(slack.threadReplies(job.messageTs)).toHaveLength(0);
+  });
+
   it('runs a drill and reports it with progress edits, the summary and one thread reply', async () => {
     const job = await queuedJob('in-process');
     await queue.enqueue(job);
