@@ -91,7 +91,8 @@ export class DrillQueue {
       // to its caller as QueueUnavailableError.
     });
 
-    const state = new DrillState(redis, new DrillKeys(prefix, QUEUE_NAME), retentionSeconds);
+    const keys = new DrillKeys(prefix, QUEUE_NAME);
+    const state = new DrillState({ redis, keys, retentionSeconds });
     return new DrillQueue(queue, redis, state, retentionSeconds);
   }
 

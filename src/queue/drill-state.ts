@@ -50,13 +50,28 @@ export class DrillKeys {
   }
 }
 
+export interface DrillStateOptions {
+  redis: Redis;
+  keys: DrillKeys;
+  /** How long every per-drill key lives, seconds (config.jobRetentionSeconds). */
+  retentionSeconds: number;
+  /** How long a summary claim outlives a process that died posting, seconds (60). */
+  claimSeconds?: number;
+}
+
 /** Reads and writes the per-drill facts. Every key expires after `retentionSeconds`. */
 export class DrillState {
-  constructor(
-    private readonly redis: Redis,
-    private readonly keys: DrillKeys,
-    private readonly retentionSeconds: number,
-  ) {}
+  private readonly redis: Redis;
+  private readonly keys: DrillKeys;
+  private readonly retentionSeconds: number;
+  private readonly claimSeconds: number;
+
+  constructor(options: DrillStateOptions) {
+    this.redis = options.redis;
+    this.keys = options.keys;
+    this.retentionSeconds = options.retentionSeconds;
+    this.claimSeconds = options.claimSeconds ?? SUMMARY_CLAIM_SECONDS;
+  }
 
   /** Records a stop request (a worker that picks the drill up later still sees it). */
   async recordStop(request: StopRequest): Promise<void> {
@@ -93,7 +108,7 @@ export class DrillState {
    */
   async claimSummary(drillId: string, owner: string): Promise<boolean> {
     const key = this.keys.summary(drillId);
-    const set = await this.redis.set(key, `posting:${owner}`, 'EX', SUMMARY_CLAIM_SECONDS, 'NX');
+    const set = await this.redis.set(key, `posting:${owner}`, 'EX', this.claimSeconds, 'NX');
     return set === 'OK';
   }
 

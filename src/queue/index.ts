@@ -13,5 +13,5 @@ export type { DrillQueueOptions, EnqueueResult } from './drill-queue.js';
 export { JOB_SCHEMA_VERSION, newDrillId, validateDrillJob } from './schema.js';
 export type { DrillJobData } from './schema.js';
 export { DrillKeys, DrillState, parseStopRequest } from './drill-state.js';
-export type { StopRequest } from './drill-state.js';
+export type { DrillStateOptions, StopRequest } from './drill-state.js';
 export { consumerRedis, producerRedis, closeRedis, PRODUCER_TIMEOUT_MS } from './connection.js';

@@ -136,7 +136,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     slack,
     metrics,
     stops,
-    state: new DrillState(redis, keys, config.jobRetentionSeconds),
+    state: new DrillState({ redis, keys, retentionSeconds: config.jobRetentionSeconds }),
     pacers: new SlackPacers({
       callsPerMinute: tuning.slackCallsPerMinute,
       maxPauseMs: tuning.slackMaxPauseMs,

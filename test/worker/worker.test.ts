@@ -64,7 +64,8 @@ describe('startWorker against real Redis, the fake Slack and the fake API server
       slack: createSlackClient({ token: slack.token, apiUrl: slack.url, logger: silentLogger() }),
       kube: createKubeClients({ kubeconfigPath: join(dir, 'kubeconfig') }),
       prefix,
-      tuning: { minUpdateIntervalMs: 10 },
+      // A fast pace: these tests are about what is sent, not Slack's rate tiers.
+      tuning: { minUpdateIntervalMs: 10, slackCallsPerMinute: 60_000 },
     });
     return worker;
   }
@@ -78,6 +79,12 @@ describe('startWorker against real Redis, the fake Slack and the fake API server
     });
     const posted = await client.chat.postMessage({ channel: CHANNEL, text: `queued ${pod}` });
     return drillJob({ channel: CHANNEL, messageTs: posted.ts! }, { pod });
+  }
+
+  /** The per-drill state as another process sees it; its summary claims last `claimSeconds`. */
+  function stateFor(claimSeconds?: number): DrillState {
+    const keys = new DrillKeys(prefix, QUEUE_NAME);
+    return new DrillState({ redis, keys, retentionSeconds: 600, claimSeconds });
   }
 
   function finalText(ts: string): string {
@@ -98,7 +105,7 @@ describe('startWorker against real Redis, the fake Slack and the fake API server
 
   it('does not run or report again a drill whose summary was already posted', async () => {
     const job = await queuedJob('reported-before');
-    const state = new DrillState(redis, new DrillKeys(prefix, QUEUE_NAME), 600);
+    const state = stateFor();
     await state.markSummaryPosted(job.drillId);
     const updatesBefore = slack.callsTo('chat.update').length;
 
@@ -121,7 +128,7 @@ describe('startWorker against real Redis, the fake Slack and the fake API server
 
   it('waits for another worker that is posting the summary instead of posting it twice', async () => {
     const job = await queuedJob('claimed-elsewhere');
-    const state = new DrillState(redis, new DrillKeys(prefix, QUEUE_NAME), 600);
+    const state = stateFor();
     expect(await state.claimSummary(job.drillId, 'another-worker')).toBe(true);
 
     await queue.enqueue(job);
@@ -142,6 +149,23 @@ describe('startWorker against real Redis, the fake Slack and the fake API server
     expect(slack.threadReplies(job.messageTs)).toHaveLength(0);
   });
 
+  it('posts the summary itself once a claim left by a process that died has expired', async () => {
+    const job = await queuedJob('claim-expired');
+    // A claim as a worker that died mid-post leaves it: never marked posted.
+    expect(await stateFor(1).claimSummary(job.drillId, 'dead-worker')).toBe(true);
+
+    await queue.enqueue(job);
+
+    await waitFor(
+      'the summary',
+      () =>
+        /OOMKilled/.test(finalText(job.messageTs)) &&
+        !finalText(job.messageTs).includes('oomtest_stop'),
+    );
+    await waitFor('the thread reply', () => slack.threadReplies(job.messageTs).length > 0);
+    expect(slack.threadReplies(job.messageTs)).toHaveLength(1);
+  });
+
   it('runs a drill and reports it with progress edits, the summary and one thread reply', async () => {
     const job = await queuedJob('in-process');
     await queue.enqueue(job);
@@ -150,6 +174,7 @@ describe('startWorker against real Redis, the fake Slack and the fake API server
 
     const edits = slack.callsTo('chat.update').filter((call) => call.body.ts === job.messageTs);
     expect(edits.length).toBeGreaterThanOrEqual(2);
+    await waitFor('the thread reply', () => slack.threadReplies(job.messageTs).length > 0);
     expect(slack.threadReplies(job.messageTs)).toHaveLength(1);
     await waitFor('the pod to be deleted', () =>
       kube.pods().every((pod) => pod.metadata?.name !== 'in-process'),
