@@ -255,7 +255,7 @@ function report(run: {
   const rows: Array<[string, string]> = [
     [
       'one drill, real kubelet timings: second OOM kill → summary',
-      `${seconds(run.real.killToSummaryMs)} (includes the kubelet's 10 s back-off + 1 s relist)`,
+      `${seconds(run.real.killToSummaryMs)} (of which 10 s is the kubelet's back-off before the restart that ends the drill)`,
     ],
     ['one drill, real kubelet timings: enqueue → summary', seconds(run.real.enqueueToSummaryMs)],
     ['one drill, real kubelet timings: worker Slack calls', String(run.real.slackCalls)],
