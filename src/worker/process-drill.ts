@@ -82,7 +82,13 @@ export async function processDrill(
   // BullMQ's way to say "this job was moved elsewhere, do not complete it".
   if (outcome === undefined) throw new DelayedError('drill handed back to the queue');
 
-  await reportOnce({ data, outcome, deps, reporter, log });
+  await reportOnce({ data, outcome, deps, reporter, log }).catch((error: unknown) => {
+    const failure = toOomtestError(error);
+    if (failure.transient) throw failure;
+    // Slack refused the summary for good (channel gone, app removed): retrying cannot help.
+    log.error({ err: error, code: failure.code, result: 'failed' }, 'summary could not be posted');
+    throw new UnrecoverableError(failure.message);
+  });
   return settle(outcome);
 }
 

@@ -59,11 +59,14 @@ export class DrillReporter {
   private loop: Promise<void> | undefined;
   private lastSentAt = 0;
   private finished = false;
+  /** The message the details go under: the drill's own, or a new one if it was gone. */
+  private threadTs: string;
   /** Cuts short the progress loop's waits once the drill has finished. */
   private readonly finishing = new AbortController();
 
   constructor(private readonly options: ReporterOptions) {
     this.clock = options.clock ?? systemClock;
+    this.threadTs = options.messageTs;
     this.minIntervalMs = options.minUpdateIntervalMs ?? DEFAULT_MIN_UPDATE_INTERVAL_MS;
   }
 
@@ -86,8 +89,10 @@ export class DrillReporter {
 
   /**
    * Replaces the message with the outcome, then posts the details in its thread and
-   * uploads the describe text when it did not fit. Throws a transient OomtestError when
-   * Slack would not take the final message within the budget.
+   * uploads the describe text when it did not fit. When the drill's message is gone
+   * (deleted, or too old to edit) the summary is posted as a new message instead. Throws
+   * a slack.api OomtestError when Slack did not take the summary: transient when it might
+   * later (429s or 5xx past the budget), not when it refused it (channel_not_found, ...).
    */
   async finish(outcome: DrillOutcome, opts: { stoppedBy?: string } = {}): Promise<void> {
     this.finished = true;
@@ -96,7 +101,10 @@ export class DrillReporter {
     await this.loop;
 
     const rendered = renderOutcome(this.options.ctx, outcome, opts);
-    await this.update(rendered.message, 'final');
+    await this.update(rendered.message, 'final').catch(async (error: unknown) => {
+      if (!MESSAGE_GONE.has(slackErrorCode(error))) throw error;
+      await this.repost(rendered.message);
+    });
     await this.postDetails(outcome);
     if (rendered.file !== undefined) await this.upload(rendered.file);
   }
@@ -134,6 +142,20 @@ export class DrillReporter {
     await this.persist('chat.update', priority, () => this.chatUpdate(message));
   }
 
+  /** Posts the summary as a new channel message, which then carries the thread. */
+  private async repost(message: SlackMessage): Promise<void> {
+    const { channel, slack } = this.options;
+    this.options.logger.warn({ code: 'slack.api' }, 'drill message gone; posting the summary anew');
+    await this.persist('chat.postMessage', 'final', async () => {
+      const posted = await slack.chat.postMessage({
+        channel,
+        text: message.text,
+        blocks: message.blocks,
+      });
+      if (posted.ts !== undefined) this.threadTs = posted.ts;
+    });
+  }
+
   private chatUpdate(message: SlackMessage): Promise<unknown> {
     const { channel, messageTs } = this.options;
     return this.options.slack.chat.update({
@@ -150,7 +172,8 @@ export class DrillReporter {
    * failed job: the summary is already there.
    */
   private async postDetails(outcome: DrillOutcome): Promise<void> {
-    const { channel, messageTs, slack } = this.options;
+    const { channel, slack } = this.options;
+    const messageTs = this.threadTs;
     const parts = renderThreadDetails(outcome).slice(0, MAX_DETAIL_BLOCKS);
     if (parts.length === 0) return;
 
@@ -165,7 +188,8 @@ export class DrillReporter {
   }
 
   private async upload(file: { filename: string; title: string; content: string }): Promise<void> {
-    const { channel, messageTs, slack } = this.options;
+    const { channel, slack } = this.options;
+    const messageTs = this.threadTs;
     await this.persist('files.uploadV2', 'final', () =>
       slack.files.uploadV2({
         channel_id: channel,
@@ -226,6 +250,15 @@ export class DrillReporter {
   private warn(error: unknown, message: string): void {
     this.options.logger.warn({ err: error, code: 'slack.api' }, message);
   }
+}
+
+/** Slack's answers when the drill's message can no longer be edited. */
+const MESSAGE_GONE = new Set(['message_not_found', 'cant_update_message', 'edit_window_closed']);
+
+/** The `error` of a Slack platform error (`ok: false`), or '' for anything else. */
+function slackErrorCode(error: unknown): string {
+  const cause = (error as { cause?: unknown })?.cause ?? error;
+  return (cause as { data?: { error?: string } })?.data?.error ?? '';
 }
 
 /** Retry-After of a rate-limited WebClient call (rejectRateLimitedCalls), in seconds. */

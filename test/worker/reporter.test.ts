@@ -125,15 +125,28 @@ describe('DrillReporter against the fake Slack Web API', () => {
     expect(message(ts).text).toContain(outcome().verdict);
   });
 
-  it('gives up with a permanent slack.api error when Slack refuses the message for good', async () => {
+  it('gives up with a permanent slack.api error when Slack refuses the summary for good', async () => {
     const { reporter } = await reporterFor();
-    slack.failNext('chat.update', { ok: false, error: 'message_not_found' });
+    slack.failNext('chat.update', { ok: false, error: 'channel_not_found' });
 
     await expect(reporter.finish(outcome())).rejects.toMatchObject({
       code: 'slack.api',
-      message: expect.stringContaining('message_not_found'),
+      message: expect.stringContaining('channel_not_found'),
       transient: false,
     });
+  });
+
+  it('posts the summary as a new message, with its thread, when the drill message is gone', async () => {
+    const { reporter, ts } = await reporterFor();
+    slack.failNext('chat.update', { ok: false, error: 'message_not_found' });
+
+    await reporter.finish(outcome({ kills: [kill(1), kill(2)] }));
+
+    const summary = slack
+      .channelMessages(CHANNEL)
+      .find((message) => message.ts !== ts && message.text.includes(outcome().verdict));
+    expect(summary).toBeDefined();
+    expect(slack.threadReplies(summary!.ts)).toHaveLength(1);
   });
 });
 
