@@ -25,12 +25,11 @@ import { createSlackClient } from '../src/slack/client.js';
 import { startFakeSlack, type FakeSlack } from '../test/fake-slack/index.js';
 import {
   DEFAULT_BEHAVIOUR,
-  kubeconfigText,
   startFakeKube,
   type FakeKube,
   type KubeletBehaviour,
 } from '../test/fake-kube/index.js';
-import { startOomtest, startPrivateRedis, writeFakeKubeconfig } from '../test/support/processes.js';
+import { startOomtest, startPrivateRedis } from '../test/support/processes.js';
 import { drillRequest } from '../test/support/drill-job.js';
 
 const DRILLS = Number(process.env.BENCH_DRILLS ?? 200);
@@ -65,7 +64,7 @@ async function main(): Promise<void> {
     kubelet: (pod) => (pod.metadata?.name?.startsWith('real') ? realTime() : {}),
   });
   const kubeconfig = join(dir, 'kubeconfig');
-  writeFakeKubeconfig(kubeconfigText(kube.url), kubeconfig);
+  kube.writeKubeconfig(kubeconfig);
   const redis = await startPrivateRedis();
 
   const worker = await startOomtest('worker', {

@@ -7,6 +7,7 @@
 import { loadConfig, describeConfig, type ProcessRole } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { isOomtestError } from './errors.js';
+import { createMetrics } from './metrics.js';
 
 const USAGE = `usage: oomtest <command>
 
@@ -76,17 +77,20 @@ async function startRole(
   config: ReturnType<typeof loadConfig>,
   logger: Logger,
 ): Promise<RunningProcess[]> {
-  const parts: RunningProcess[] = [];
-  if (role === 'worker' || role === 'all') {
+  if (role === 'worker') {
     const { startWorker } = await import('./worker/index.js');
-    // In `all` the bot's receiver serves the health routes for both.
-    parts.push(await startWorker({ config, logger, serveHttp: role === 'worker' }));
+    return [await startWorker({ config, logger, serveHttp: true })];
   }
-  if (role === 'bot' || role === 'all') {
-    const { startBot } = await import('./bot/index.js');
-    parts.push(await startBot({ config, logger }));
-  }
-  return parts;
+  const { startBot } = await import('./bot/index.js');
+  if (role === 'bot') return [await startBot({ config, logger })];
+
+  // `all`: one registry and one HTTP port for both; the bot's /readyz also asks whether
+  // the worker reaches Kubernetes (it checks Redis itself).
+  const { startWorker } = await import('./worker/index.js');
+  const metrics = createMetrics();
+  const worker = await startWorker({ config, logger, metrics, serveHttp: false });
+  const checks = worker.readinessChecks.filter((check) => check.name !== 'redis');
+  return [worker, await startBot({ config, logger, metrics, checks })];
 }
 
 function waitForSignal(): Promise<NodeJS.Signals> {

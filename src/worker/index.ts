@@ -25,7 +25,7 @@ import { Queue, Worker, type Job } from 'bullmq';
 import type { WebClient } from '@slack/web-api';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { startHealthServer, type HealthServer } from '../health.js';
+import { startHealthServer, type ReadinessCheck } from '../health.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { createKubeClients, type KubeClientSet } from '../kube/client.js';
 import { PodWatchHub, systemClock, type Clock } from '../kube/watch.js';
@@ -98,6 +98,8 @@ export interface RunningWorker {
   port?: number;
   /** Counters of the shared watches, for benchmarks. */
   watchStats(): ReturnType<PodWatchHub['stats']>;
+  /** What /readyz checks for this worker (Redis, Kubernetes); `oomtest all` hands them to the bot. */
+  readinessChecks: ReadinessCheck[];
   /**
    * Stops taking drills, waits up to config.shutdownGraceSeconds for running ones, then
    * hands the rest back to the queue (their pods stay and are adopted by another worker).
@@ -173,8 +175,9 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
 
   const queue = new Queue<DrillJobData>(QUEUE_NAME, { connection: redis, prefix });
   const sweeper = startSweeper({ config, kube, queue, clock, logger, tuning });
+  const readinessChecks = workerChecks({ config, redis, kube });
   const health = deps.serveHttp
-    ? await serveHealth({ config, logger, metrics, redis, kube })
+    ? await startHealthServer({ port: config.port, logger, metrics, checks: readinessChecks })
     : undefined;
   await worker.waitUntilReady();
   logger.info({ durationMs: 0 }, 'worker ready');
@@ -182,6 +185,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   return {
     port: health?.port,
     watchStats: () => watches.stats(),
+    readinessChecks,
     close: async () => {
       sweeper.stop();
       const handedBack = await drainOrHandBack({ worker, running, config, logger });
@@ -249,30 +253,23 @@ function startSweeper(options: {
   return { stop: () => clearInterval(timer) };
 }
 
-async function serveHealth(options: {
+function workerChecks(options: {
   config: Config;
-  logger: Logger;
-  metrics?: Metrics;
   redis: ReturnType<typeof consumerRedis>;
   kube: KubeClientSet;
-}): Promise<HealthServer> {
+}): ReadinessCheck[] {
   const namespace = options.config.allowedNamespaces[0] ?? 'default';
-  return startHealthServer({
-    port: options.config.port,
-    logger: options.logger,
-    metrics: options.metrics,
-    checks: [
-      { name: 'redis', check: async () => (await options.redis.ping()) === 'PONG' },
-      {
-        name: 'kubernetes',
-        // Any answer, even "no such pod", proves the API server is reachable and we may ask.
-        check: async () => {
-          await options.kube.forContext().readPod({ namespace, name: 'oomtest-readiness-probe' });
-          return true;
-        },
+  return [
+    { name: 'redis', check: async () => (await options.redis.ping()) === 'PONG' },
+    {
+      name: 'kubernetes',
+      // Any answer, even "no such pod", proves the API server is reachable and we may ask.
+      check: async () => {
+        await options.kube.forContext().readPod({ namespace, name: 'oomtest-readiness-probe' });
+        return true;
       },
-    ],
-  });
+    },
+  ];
 }
 
 /**

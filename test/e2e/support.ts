@@ -11,7 +11,6 @@ import { Redis } from 'ioredis';
 import { QUEUE_NAME } from '../../src/queue/index.js';
 import { startFakeSlack, type FakeSlack, type StoredMessage } from '../fake-slack/index.js';
 import {
-  kubeconfigText,
   startFakeKube,
   type FakeKube,
   type KubeletBehaviour,
@@ -28,7 +27,6 @@ import {
   startOomtest,
   startPrivateRedis,
   waitFor,
-  writeFakeKubeconfig,
   type OomtestProcess,
   type PrivateRedis,
 } from '../support/processes.js';
@@ -76,7 +74,7 @@ export async function startRig(): Promise<Rig> {
     kubelet: (pod: V1Pod) => (pod.metadata?.name?.startsWith('slow') ? SLOW : {}),
   });
   const kubeconfig = join(dir, 'kubeconfig');
-  writeFakeKubeconfig(kubeconfigText(kube.url), kubeconfig);
+  kube.writeKubeconfig(kubeconfig);
 
   const env = {
     SLACK_BOT_TOKEN: slack.token,

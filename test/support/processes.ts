@@ -4,7 +4,7 @@
  * redis-server that can be stopped and started again on the same port with its data.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -185,20 +185,4 @@ function ping(port: number): Promise<boolean> {
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
   });
-}
-
-/**
- * Writes a kubeconfig for the fake API server that client-node 1.x accepts: it refuses a
- * plain-http server unless the cluster sets insecure-skip-tls-verify, which the fake's own
- * kubeconfigText leaves out (kubectl does not need it).
- */
-export function writeFakeKubeconfig(kubeconfigText: string, path: string): void {
-  // The fake's kubeconfigText now sets it itself; a second copy would be a duplicate YAML key.
-  const patched = kubeconfigText.includes('insecure-skip-tls-verify')
-    ? kubeconfigText
-    : kubeconfigText.replace(
-        /^(\s+)server: (http:\/\/.*)$/gm,
-        '$1server: $2\n$1insecure-skip-tls-verify: true',
-      );
-  writeFileSync(path, patched, { mode: 0o600 });
 }

@@ -8,8 +8,7 @@ import { systemClock } from '../../src/kube/watch.js';
 import { silentLogger } from '../../src/log.js';
 import { DrillQueue, QUEUE_NAME, type DrillJobData } from '../../src/queue/index.js';
 import { sweepOrphans } from '../../src/worker/sweep.js';
-import { kubeconfigText, startFakeKube, type FakeKube } from '../fake-kube/index.js';
-import { writeFakeKubeconfig } from '../support/processes.js';
+import { startFakeKube, type FakeKube } from '../fake-kube/index.js';
 import { drillJob, testRedisUrl, uniquePrefix } from '../support/drill-job.js';
 
 const NAMESPACE = 'default';
@@ -41,7 +40,7 @@ describe('sweepOrphans', () => {
 
   beforeAll(async () => {
     kube = await startFakeKube({ kubelet: { neverOom: true } });
-    writeFakeKubeconfig(kubeconfigText(kube.url), join(dir, 'kubeconfig'));
+    kube.writeKubeconfig(join(dir, 'kubeconfig'));
     redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
     queue = new Queue<DrillJobData>(QUEUE_NAME, { connection: redis, prefix });
     producer = DrillQueue.create({ redisUrl: testRedisUrl(), logger: silentLogger(), prefix });

@@ -15,10 +15,10 @@ import {
 } from '../../src/queue/index.js';
 import { createSlackClient } from '../../src/slack/client.js';
 import { startWorker, type RunningWorker } from '../../src/worker/index.js';
-import { kubeconfigText, startFakeKube, type FakeKube } from '../fake-kube/index.js';
+import { startFakeKube, type FakeKube } from '../fake-kube/index.js';
 import { startFakeSlack, type FakeSlack } from '../fake-slack/index.js';
 import { drillJob, testRedisUrl, uniquePrefix } from '../support/drill-job.js';
-import { waitFor, writeFakeKubeconfig } from '../support/processes.js';
+import { waitFor } from '../support/processes.js';
 
 const CHANNEL = 'C0WORKER01';
 
@@ -34,7 +34,7 @@ describe('startWorker against real Redis, the fake Slack and the fake API server
   beforeAll(async () => {
     kube = await startFakeKube({ timeScale: 0.01 });
     slack = await startFakeSlack();
-    writeFakeKubeconfig(kubeconfigText(kube.url), join(dir, 'kubeconfig'));
+    kube.writeKubeconfig(join(dir, 'kubeconfig'));
     queue = DrillQueue.create({ redisUrl: testRedisUrl(), logger: silentLogger(), prefix });
     redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
   });
