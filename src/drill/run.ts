@@ -167,7 +167,8 @@ class DrillRun {
 
   /** Subscribe first, so no update of the pod can slip between creating and watching it. */
   private async start(): Promise<void> {
-    if (this.options.signal?.aborted) return;
+    // Even when already stopped, look for a pod an earlier attempt of this drill left: a
+    // stop that arrives between retries must delete it rather than leave it to the sweep.
     this.subscription = await this.watches.subscribe({
       kube: this.kube,
       namespace: this.request.namespace,

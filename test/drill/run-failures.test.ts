@@ -235,7 +235,28 @@ describe('runDrill failures against the fake API server', () => {
     const { outcome } = await bench.drill({ pod }, { signal: controller.signal });
 
     expect(outcome.status).toBe('stopped');
-    expect(bench.fake.requests.filter((r) => r.name === pod)).toEqual([]);
+    expect(bench.fake.requests.filter((r) => r.verb === 'create' && r.name === pod)).toEqual([]);
+    expect(podsNamed(bench, pod)).toEqual([]);
+  });
+
+  it('deletes the pod an earlier attempt left when stopped before it starts again', async () => {
+    const pod = uniqueName('stop-between');
+    const drillId = uniqueName('retried');
+    await bench.kube.createPod({
+      namespace: 'default',
+      pod: buildPod(drillRequest({ pod }), { drillId }),
+    });
+    const controller = new AbortController();
+    controller.abort();
+
+    const { outcome } = await bench.drill(
+      { pod },
+      { drillId, adopt: true, signal: controller.signal },
+    );
+
+    expect(outcome.status).toBe('stopped');
+    expect(outcome.deleted).toBe(true);
+    await waitFor("the earlier attempt's pod to be gone", () => podsNamed(bench, pod).length === 0);
   });
 
   it('shares one watch connection among many concurrent drills in a namespace', async () => {
