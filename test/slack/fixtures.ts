@@ -1,23 +1,11 @@
 // Drill values for render tests: a request, kills, and a describe text shaped like
 // `kubectl describe pod` for a drill pod after two OOM kills (about 3,500 characters).
 import type { DrillRequest } from '../../src/request/types.js';
+import { drillRequest } from '../support/drill-job.js';
 import type { DrillOutcome, KillRecord } from '../../src/drill/types.js';
 import type { DrillContext } from '../../src/slack/render.js';
 
-export const request: DrillRequest = {
-  pod: 'mem-nginx',
-  namespace: 'default',
-  memoryLimit: '200Mi',
-  memoryLimitBytes: 209_715_200,
-  kills: 2,
-  method: 'tmpfs',
-  fill: '400Mi',
-  fillBytes: 419_430_400,
-  image: 'busybox:1.36.1',
-  cpu: '500m',
-  timeoutSeconds: 180,
-  keep: false,
-};
+export const request: DrillRequest = drillRequest();
 
 export const ctx: DrillContext = {
   drillId: 'mia3k2x1-9f3c0a1b',
