@@ -15,6 +15,7 @@ import { createMetrics, type Metrics } from '../metrics.js';
 import { healthRoutes, startHealthServer, type ReadinessCheck } from '../health.js';
 import { DrillQueue } from '../queue/index.js';
 import { createSlackClient, slackLogger } from '../slack/client.js';
+import { receiverLogger } from './audit.js';
 import { registerHandlers, type HandlerDeps } from './handlers.js';
 import type { QueueApi } from './follow-up.js';
 
@@ -103,7 +104,7 @@ async function startHttp(options: StartOptions): Promise<RunningBot> {
   const receiver = new HTTPReceiver({
     signingSecret: requireSecret(config),
     endpoints: EVENTS_PATH,
-    logger: slackLogger(handlerDeps.logger),
+    logger: receiverLogger(handlerDeps),
     customRoutes: Object.entries(routes).map(([path, handler]) => ({
       path,
       method: ['GET'],

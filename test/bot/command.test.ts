@@ -103,10 +103,14 @@ describe('signature checks', () => {
     const before = h.slack.calls.length;
     const body = slashCommandBody({ text: 'sig-pod 200Mi' });
 
+    const from = h.logs.lines.length;
     const answer = await postSigned(h.eventsUrl, body, { secret: 'not-the-signing-secret' });
 
     expect(answer.status).toBe(401);
     expect(h.slack.calls.length).toBe(before);
+    const line = await h.logs.waitFor(auditLine('request', { result: 'refused' }), from);
+    expect(line).toMatchObject({ code: 'auth.denied' });
+    expect(JSON.stringify(line)).not.toContain('sig-pod');
   });
 
   test('a body changed after signing is rejected with 401', async () => {
