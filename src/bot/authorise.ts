@@ -29,12 +29,14 @@ type Lists = Pick<
 export function authoriseCaller(config: Lists, caller: Caller): void {
   if (config.allowedUsers.length > 0 && !config.allowedUsers.includes(caller.user)) {
     throw new NotAllowedError(
-      `you are not allowed to run OOM drills: your Slack user id ${caller.user} is not in OOMTEST_ALLOWED_USERS`,
+      'you are not allowed to run OOM drills: ' +
+        `your Slack user id ${caller.user} is not in OOMTEST_ALLOWED_USERS`,
     );
   }
   if (config.allowedChannels.length > 0 && !config.allowedChannels.includes(caller.channel)) {
     throw new NotAllowedError(
-      `OOM drills are not allowed in this channel (${caller.channel} is not in OOMTEST_ALLOWED_CHANNELS)`,
+      'OOM drills are not allowed in this channel ' +
+        `(${caller.channel} is not in OOMTEST_ALLOWED_CHANNELS)`,
     );
   }
 }
@@ -50,7 +52,8 @@ export function authoriseTarget(config: Lists, target: Target): void {
 
   if (config.allowedClusters.length === 0) {
     throw new NotAllowedError(
-      `--cluster is not allowed here: no clusters are listed in OOMTEST_ALLOWED_CLUSTERS, so drills run on the default one`,
+      '--cluster is not allowed here: no clusters are listed in OOMTEST_ALLOWED_CLUSTERS, ' +
+        'so drills run on the default one',
     );
   }
   if (!config.allowedClusters.includes(target.cluster)) {

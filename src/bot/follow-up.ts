@@ -106,7 +106,10 @@ async function stopByName(
 
 /** What the user hears once a stop is on its way to the worker. */
 export function stopRequestedText(drillId: string): string {
-  return `Stop requested for drill ${inlineCode(drillId)}: its worker deletes the pod and reports in the drill's message.`;
+  return (
+    `Stop requested for drill ${inlineCode(drillId)}: ` +
+    "its worker deletes the pod and reports in the drill's message."
+  );
 }
 
 async function startDrill(
@@ -187,7 +190,10 @@ async function refuseBusy(
 
 function busyText(ctx: DrillContext, activeDrillId: string): string {
   const { namespace, pod } = ctx.request;
-  return `a drill for ${inlineCode(`${namespace}/${pod}`)} is already running: ${inlineCode(activeDrillId)}`;
+  return (
+    `a drill for ${inlineCode(`${namespace}/${pod}`)} is already running: ` +
+    `${inlineCode(activeDrillId)}`
+  );
 }
 
 /**

@@ -94,5 +94,8 @@ function refusalText(error: OomtestError): string {
 function queuedText(drillId: string, request: DrillRequest): string {
   const target = inlineCode(`${request.namespace}/${request.pod}`);
   const kills = `${request.kills} OOM kill${request.kills === 1 ? '' : 's'}`;
-  return `Drill ${inlineCode(drillId)} queued: ${target} at ${escapeMrkdwn(request.memoryLimit)}, ${kills}. Progress follows in this channel.`;
+  return (
+    `Drill ${inlineCode(drillId)} queued: ${target} at ${escapeMrkdwn(request.memoryLimit)}, ` +
+    `${kills}. Progress follows in this channel.`
+  );
 }

@@ -239,7 +239,8 @@ export class DrillMachine {
       (condition) => condition.type === 'PodScheduled',
     );
     if (scheduled?.status === 'False') {
-      this.lastWaiting = `not scheduled: ${scheduled.message ?? scheduled.reason ?? 'no node fits'}`;
+      const why = scheduled.message ?? scheduled.reason ?? 'no node fits';
+      this.lastWaiting = `not scheduled: ${why}`;
       return { phase: 'applied', message: `waiting for a node (${this.lastWaiting})` };
     }
     if (pod.spec?.nodeName !== undefined) {
@@ -371,7 +372,8 @@ function describeWaiting(reason: string | undefined, message: string | undefined
 /** "OOM kill 1 of 2 (exit 137)". */
 export function killMessage(kill: KillRecord, wanted: number): string {
   if (kill.inferred) {
-    return `OOM kill ${kill.ordinal} of ${wanted} (inferred: the restart count went past it unseen)`;
+    const how = 'inferred: the restart count went past it unseen';
+    return `OOM kill ${kill.ordinal} of ${wanted} (${how})`;
   }
   const exit = kill.exitCode === null ? 'exit code unknown' : `exit ${kill.exitCode}`;
   return `OOM kill ${kill.ordinal} of ${wanted} (${exit})`;

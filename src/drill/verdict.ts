@@ -131,7 +131,10 @@ function failureMessage(input: VerdictInput, ending: Exclude<Ending, { kind: 'do
     case 'image-pull':
       return imagePullMessage(ending);
     case 'container-config':
-      return `the kubelet could not create the stress container (${ending.reason}): ${ending.message}`;
+      return (
+        `the kubelet could not create the stress container (${ending.reason}): ` +
+        `${ending.message}`
+      );
     case 'container-exit':
       return exitMessage(input, ending);
     case 'pod-failed':
@@ -141,8 +144,9 @@ function failureMessage(input: VerdictInput, ending: Exclude<Ending, { kind: 'do
 
 function imagePullMessage(ending: Extract<Ending, { kind: 'image-pull' }>): string {
   const image = ending.image === undefined ? 'the stress image' : `image "${ending.image}"`;
+  const detail = ending.message ? `: ${ending.message}` : '';
   return (
-    `${image} could not be pulled (${ending.reason})${ending.message ? `: ${ending.message}` : ''}. ` +
+    `${image} could not be pulled (${ending.reason})${detail}. ` +
     'Check the name and tag, or pass another with --image (it needs a POSIX sh, dd and mount).'
   );
 }
@@ -159,7 +163,10 @@ function exitMessage(input: VerdictInput, ending: Extract<Ending, { kind: 'conta
   const exit = `exited with code ${ending.exitCode ?? 'unknown'} (${ending.reason})`;
   const error = input.log?.error;
   if (error !== undefined) {
-    return `the stress script failed (${error.reason}: ${error.detail}) and ${exit} ${killsSoFar(input)}`;
+    return (
+      `the stress script failed (${error.reason}: ${error.detail}) ` +
+      `and ${exit} ${killsSoFar(input)}`
+    );
   }
   if (input.log?.full) {
     return (
@@ -168,7 +175,8 @@ function exitMessage(input: VerdictInput, ending: Extract<Ending, { kind: 'conta
     );
   }
   const last = lastLine(input.logText);
-  return `the stress container ${exit} ${killsSoFar(input)}${last ? `; its log ends: ${last}` : ''}`;
+  const logEnd = last ? `; its log ends: ${last}` : '';
+  return `the stress container ${exit} ${killsSoFar(input)}${logEnd}`;
 }
 
 /** Timeout: tell "no kill at all" apart from "k of N kills", and say how far the fill got. */
@@ -206,7 +214,8 @@ function fillProgress(input: VerdictInput): string {
     );
   }
   if (input.log?.filledBytes !== undefined) {
-    return `the script had filled ${formatBytesApprox(input.log.filledBytes)} of ${fill} and was still going`;
+    const filled = formatBytesApprox(input.log.filledBytes);
+    return `the script had filled ${filled} of ${fill} and was still going`;
   }
   return 'the script reported no progress';
 }

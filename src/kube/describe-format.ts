@@ -59,7 +59,9 @@ export function formatRfc1123z(date: Date | undefined, timeZone = 'UTC'): string
   const zone = `${sign}${pad2(Math.floor(Math.abs(offset) / 60))}${pad2(Math.abs(offset) % 60)}`;
   const day = DAY_NAMES[local.getUTCDay()];
   const month = MONTH_NAMES[local.getUTCMonth()];
-  const clock = `${pad2(local.getUTCHours())}:${pad2(local.getUTCMinutes())}:${pad2(local.getUTCSeconds())}`;
+  const clock =
+    `${pad2(local.getUTCHours())}:${pad2(local.getUTCMinutes())}:` +
+    `${pad2(local.getUTCSeconds())}`;
   return `${day}, ${pad2(local.getUTCDate())} ${month} ${local.getUTCFullYear()} ${clock} ${zone}`;
 }
 

@@ -264,7 +264,9 @@ function writeTopologySpread(
   w.write(0, 'Topology Spread Constraints:\t');
   sorted.forEach((c, i) => {
     if (i > 0) w.write(0, '\t');
-    let text = `${c.topologyKey ?? ''}:${c.whenUnsatisfiable ?? ''} when max skew ${c.maxSkew ?? 0} is exceeded`;
+    let text =
+      `${c.topologyKey ?? ''}:${c.whenUnsatisfiable ?? ''} ` +
+      `when max skew ${c.maxSkew ?? 0} is exceeded`;
     if (c.labelSelector) text += ` for selector ${formatSelector(c.labelSelector)}`;
     w.write(0, `${text}\n`);
   });
@@ -283,7 +285,10 @@ function eventAge(e: EventLike, now: Date): string {
   const eventTime = toDate(e.eventTime);
   const first = eventTime ? ageSince(eventTime, now) : ageSince(toDate(e.firstTimestamp), now);
   if (e.series)
-    return `${ageSince(toDate(e.series.lastObservedTime), now)} (x${e.series.count ?? 0} over ${first})`;
+    return (
+      `${ageSince(toDate(e.series.lastObservedTime), now)} ` +
+      `(x${e.series.count ?? 0} over ${first})`
+    );
   if ((e.count ?? 0) > 1)
     return `${ageSince(toDate(e.lastTimestamp), now)} (x${e.count} over ${first})`;
   return first;

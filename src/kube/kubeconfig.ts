@@ -68,7 +68,8 @@ export function selectContext(config: KubeConfig, name?: string): KubeConfig {
   if (wanted === undefined || wanted === '') {
     throw new ClusterError(
       'kube.config',
-      `the kubeconfig sets no current context; name one with --cluster (available: ${listOf(available)})`,
+      'the kubeconfig sets no current context; ' +
+        `name one with --cluster (available: ${listOf(available)})`,
     );
   }
 
@@ -88,7 +89,8 @@ function narrow(config: KubeConfig, context: Context): KubeConfig {
   if (cluster === null) {
     throw new ClusterError(
       'kube.config',
-      `context "${context.name}" refers to cluster "${context.cluster}", which the kubeconfig does not define`,
+      `context "${context.name}" refers to cluster "${context.cluster}", ` +
+        'which the kubeconfig does not define',
     );
   }
 
@@ -148,7 +150,8 @@ function loadInCluster(serviceAccountDir: string): KubeConfig {
   if (config.getCurrentCluster()?.server.includes('undefined')) {
     throw new ClusterError(
       'kube.config',
-      'a service account is mounted but KUBERNETES_SERVICE_HOST/PORT are not set, so the API server is unknown',
+      'a service account is mounted but KUBERNETES_SERVICE_HOST/PORT are not set, ' +
+        'so the API server is unknown',
     );
   }
   return config;

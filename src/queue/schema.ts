@@ -52,7 +52,8 @@ export function validateDrillJob(data: unknown): DrillJobData {
   const job = asRecord(data, 'job data');
   if (job.v !== JOB_SCHEMA_VERSION) {
     throw new InvalidRequestError(
-      `job schema version ${JSON.stringify(job.v)} is not supported (this build reads v${JOB_SCHEMA_VERSION})`,
+      `job schema version ${JSON.stringify(job.v)} is not supported ` +
+        `(this build reads v${JOB_SCHEMA_VERSION})`,
     );
   }
 

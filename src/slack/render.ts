@@ -70,7 +70,9 @@ export function renderQueued(ctx: DrillContext): SlackMessage {
 /** The message as the drill progresses: a step list ending in the current phase, and Stop. */
 export function renderProgress(ctx: DrillContext, progress: DrillProgress): SlackMessage {
   return progressMessage(ctx, {
-    headline: `${PHASE_EMOJI[progress.phase]} OOM drill ${PHASE_WORDS[progress.phase]}: ${target(ctx.request)}`,
+    headline:
+      `${PHASE_EMOJI[progress.phase]} OOM drill ${PHASE_WORDS[progress.phase]}: ` +
+      `${target(ctx.request)}`,
     steps: progressSteps(ctx.request, progress),
   });
 }
@@ -80,7 +82,8 @@ export function renderProgress(ctx: DrillContext, progress: DrillProgress): Slac
  * another drill for the pod won the race): no Stop button, the reason in plain words.
  */
 export function renderNotQueued(ctx: DrillContext, reason: string): SlackMessage {
-  const headline = `:x: OOM drill for ${target(ctx.request)} was not started: ${escapeMrkdwn(reason)}`;
+  const why = escapeMrkdwn(reason);
+  const headline = `:x: OOM drill for ${target(ctx.request)} was not started: ${why}`;
   return {
     text: `${stripEmoji(headline)} (drill ${ctx.drillId})`,
     blocks: [section(clip(headline)), context(factsLine(ctx))],
@@ -146,7 +149,10 @@ function backoffLine(progress: DrillProgress, wanted: number): string {
   const wait =
     progress.backoffSeconds === undefined ? '' : ` ${formatSeconds(progress.backoffSeconds)}`;
   const next = Math.min(progress.kills.length + 1, wanted);
-  return `:zzz: Kubelet back-off${wait} before restart ${progress.restartCount + 1} (then OOM kill ${next})`;
+  return (
+    `:zzz: Kubelet back-off${wait} before restart ${progress.restartCount + 1} ` +
+    `(then OOM kill ${next})`
+  );
 }
 
 function progressMessage(
@@ -244,7 +250,8 @@ function describeBlocks(outcome: DrillOutcome): { blocks: KnownBlock[]; attach: 
     return { blocks: chunks.map(section), attach: false };
 
   const omitted = chunks.length - 2;
-  const note = `… ${omitted} more part${omitted === 1 ? '' : 's'} of the describe output are in the attached file …`;
+  const parts = `part${omitted === 1 ? '' : 's'}`;
+  const note = `… ${omitted} more ${parts} of the describe output are in the attached file …`;
   return { blocks: [section(chunks[0]!), context(note), section(chunks.at(-1)!)], attach: true };
 }
 
@@ -331,7 +338,10 @@ export function renderStatus(
 
   const lines = drills.slice(0, MAX_STATUS_LINES).map((drill) => {
     const { request } = drill;
-    return `• ${target(request)}: ${escapeMrkdwn(drill.state)}, asked by ${mention(drill.requestedBy)} (drill ${inlineCode(drill.drillId)})`;
+    return (
+      `• ${target(request)}: ${escapeMrkdwn(drill.state)}, ` +
+      `asked by ${mention(drill.requestedBy)} (drill ${inlineCode(drill.drillId)})`
+    );
   });
   const more = drills.length - lines.length;
   if (more > 0) lines.push(`… and ${more} more`);
@@ -343,12 +353,17 @@ export function renderStatus(
 /** `ns/pod` at 200Mi (and the cluster when one was named). */
 function target(request: DrillRequest): string {
   const cluster = request.cluster === undefined ? '' : ` on ${inlineCode(request.cluster)}`;
-  return `${inlineCode(`${request.namespace}/${request.pod}`)} at ${escapeMrkdwn(request.memoryLimit)}${cluster}`;
+  return (
+    `${inlineCode(`${request.namespace}/${request.pod}`)} ` +
+    `at ${escapeMrkdwn(request.memoryLimit)}${cluster}`
+  );
 }
 
 function factsLine(ctx: DrillContext): string {
   const { request } = ctx;
-  const details = `${request.kills} kill${request.kills === 1 ? '' : 's'}, method ${request.method}, image ${inlineCode(request.image)}`;
+  const details =
+    `${request.kills} kill${request.kills === 1 ? '' : 's'}, ` +
+    `method ${request.method}, image ${inlineCode(request.image)}`;
   return `Drill ${inlineCode(ctx.drillId)} · asked by ${mention(ctx.requestedBy)} · ${details}`;
 }
 

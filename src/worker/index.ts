@@ -98,7 +98,9 @@ export interface RunningWorker {
   port?: number;
   /** Counters of the shared watches, for benchmarks. */
   watchStats(): ReturnType<PodWatchHub['stats']>;
-  /** What /readyz checks for this worker (Redis, Kubernetes); `oomtest all` hands them to the bot. */
+  /**
+   * What /readyz checks for this worker (Redis, Kubernetes); `oomtest all` hands them to the bot.
+   */
   readinessChecks: ReadinessCheck[];
   /**
    * Stops taking drills, waits up to config.shutdownGraceSeconds for running ones, then
