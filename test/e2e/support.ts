@@ -10,11 +10,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QUEUE_NAME } from '../../src/queue/index.js';
 import { startFakeSlack, type FakeSlack, type StoredMessage } from '../fake-slack/index.js';
-import {
-  startFakeKube,
-  type FakeKube,
-  type KubeletBehaviour,
-} from '../fake-kube/index.js';
+import { startFakeKube, type FakeKube, type KubeletBehaviour } from '../fake-kube/index.js';
 import {
   blockActionsBody,
   DEFAULT_CHANNEL,
