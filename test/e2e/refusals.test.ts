@@ -4,26 +4,14 @@
  * Every bad or unauthorised command must get an ephemeral reply naming the problem, and
  * nothing may reach the channel, the queue or the cluster.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startFakeKube, type FakeKube } from '../fake-kube/index.js';
-import { startFakeSlack, type FakeSlack } from '../fake-slack/index.js';
 import {
   DEFAULT_CHANNEL,
   DEFAULT_USER,
   postSigned,
   slashCommandBody,
-  TEST_SIGNING_SECRET,
 } from '../support/slack-signing.js';
-import {
-  startOomtest,
-  startPrivateRedis,
-  waitFor,
-  type OomtestProcess,
-  type PrivateRedis,
-} from '../support/processes.js';
-import { podsNamed, waitForSummary } from './support.js';
+import { startOomtest, waitFor, type OomtestProcess } from '../support/processes.js';
+import { podsNamed, startBoundaries, waitForSummary, type Boundaries } from './support.js';
 
 const TEST_TIMEOUT_MS = 90_000;
 
@@ -75,47 +63,32 @@ const UNAUTHORISED: Array<[string, string, { userId?: string; channelId?: string
 ];
 
 describe('refused commands with bot and worker as separate processes', () => {
-  let dir: string;
-  let redis: PrivateRedis;
-  let slack: FakeSlack;
-  let kube: FakeKube;
+  let boundaries: Boundaries;
   let bot: OomtestProcess;
   let worker: OomtestProcess;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'oomtest-refusals-'));
-    [redis, slack, kube] = await Promise.all([
-      startPrivateRedis(),
-      startFakeSlack(),
-      startFakeKube({ timeScale: 0.01 }),
-    ]);
-    kube.writeKubeconfig(join(dir, 'kubeconfig'));
+    boundaries = await startBoundaries();
     const env = {
-      SLACK_BOT_TOKEN: slack.token,
-      SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
-      SLACK_API_URL: slack.url,
-      REDIS_URL: redis.url,
-      KUBECONFIG: join(dir, 'kubeconfig'),
+      ...boundaries.env,
       OOMTEST_ALLOWED_USERS: DEFAULT_USER,
       OOMTEST_ALLOWED_CHANNELS: DEFAULT_CHANNEL,
       OOMTEST_ALLOWED_NAMESPACES: 'default',
-      OOMTEST_SHUTDOWN_GRACE: '2s',
     };
     [bot, worker] = await Promise.all([startOomtest('bot', env), startOomtest('worker', env)]);
   }, TEST_TIMEOUT_MS);
 
   afterAll(async () => {
     await Promise.all([bot?.stop(), worker?.stop()]);
-    await Promise.all([slack?.stop(), kube?.stop(), redis?.destroy()]);
-    rmSync(dir, { recursive: true, force: true });
+    await boundaries?.stop();
   }, TEST_TIMEOUT_MS);
 
   const send = (text: string, fields: { userId?: string; channelId?: string } = {}) =>
     postSigned(`http://127.0.0.1:${bot.port}/slack/events`, slashCommandBody({ text, ...fields }));
 
   const nothingReachedTheCluster = (): void => {
-    expect(kube.requests.filter((r) => r.verb === 'create')).toEqual([]);
-    expect(slack.calls.filter((call) => call.method === 'chat.postMessage')).toEqual([]);
+    expect(boundaries.kube.requests.filter((r) => r.verb === 'create')).toEqual([]);
+    expect(boundaries.slack.calls.filter((call) => call.method === 'chat.postMessage')).toEqual([]);
   };
 
   it.each(BAD_INPUTS)(
@@ -145,10 +118,13 @@ describe('refused commands with bot and worker as separate processes', () => {
 
       await send('allowed 128Mi --kills 1');
 
-      await waitForSummary(slack, 'allowed');
+      await waitForSummary(boundaries.slack, 'allowed');
       // A create is a POST to the collection: the name is in the body, not the path.
-      expect(kube.requests.filter((r) => r.verb === 'create')).toHaveLength(1);
-      await waitFor('the drill pod to be deleted', () => podsNamed(kube, 'allowed') === 0);
+      expect(boundaries.kube.requests.filter((r) => r.verb === 'create')).toHaveLength(1);
+      await waitFor(
+        'the drill pod to be deleted',
+        () => podsNamed(boundaries.kube, 'allowed') === 0,
+      );
     },
     TEST_TIMEOUT_MS,
   );

@@ -10,7 +10,12 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QUEUE_NAME } from '../../src/queue/index.js';
 import { startFakeSlack, type FakeSlack, type StoredMessage } from '../fake-slack/index.js';
-import { startFakeKube, type FakeKube, type KubeletBehaviour } from '../fake-kube/index.js';
+import {
+  startFakeKube,
+  type FakeKube,
+  type FakeKubeOptions,
+  type KubeletBehaviour,
+} from '../fake-kube/index.js';
 import {
   blockActionsBody,
   DEFAULT_CHANNEL,
@@ -60,26 +65,56 @@ export interface Rig {
   stop(): Promise<void>;
 }
 
-export async function startRig(): Promise<Rig> {
+/** What every end-to-end suite runs its oomtest processes between. */
+export interface Boundaries {
+  redis: PrivateRedis;
+  slack: FakeSlack;
+  kube: FakeKube;
+  /** The environment an oomtest process needs to reach all three; add to it per suite. */
+  env: Record<string, string>;
+  /** Stops the three and removes the kubeconfig. Stop the oomtest processes first. */
+  stop(): Promise<void>;
+}
+
+/** A private Redis, the fake Slack Web API and the fake API server, with a kubeconfig. */
+export async function startBoundaries(kubeOptions: FakeKubeOptions = {}): Promise<Boundaries> {
   const dir = mkdtempSync(join(tmpdir(), 'oomtest-e2e-'));
-  const redis = await startPrivateRedis();
-  const slack = await startFakeSlack();
-  const kube = await startFakeKube({
-    timeScale: 0.01,
-    namespaces: [{ name: BASELINE_NAMESPACE, podSecurity: 'baseline' }],
-    kubelet: (pod: V1Pod) => (pod.metadata?.name?.startsWith('slow') ? SLOW : {}),
-  });
+  const [redis, slack, kube] = await Promise.all([
+    startPrivateRedis(),
+    startFakeSlack(),
+    startFakeKube({ timeScale: 0.01, ...kubeOptions }),
+  ]);
   const kubeconfig = join(dir, 'kubeconfig');
   kube.writeKubeconfig(kubeconfig);
 
+  return {
+    redis,
+    slack,
+    kube,
+    env: {
+      SLACK_BOT_TOKEN: slack.token,
+      SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
+      SLACK_API_URL: slack.url,
+      REDIS_URL: redis.url,
+      KUBECONFIG: kubeconfig,
+      OOMTEST_SHUTDOWN_GRACE: '2s',
+    },
+    stop: async () => {
+      await Promise.all([slack.stop(), kube.stop(), redis.destroy()]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startRig(): Promise<Rig> {
+  const boundaries = await startBoundaries({
+    namespaces: [{ name: BASELINE_NAMESPACE, podSecurity: 'baseline' }],
+    kubelet: (pod: V1Pod) => (pod.metadata?.name?.startsWith('slow') ? SLOW : {}),
+  });
+  const { redis, slack, kube } = boundaries;
   const env = {
-    SLACK_BOT_TOKEN: slack.token,
-    SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
-    SLACK_API_URL: slack.url,
-    REDIS_URL: redis.url,
-    KUBECONFIG: kubeconfig,
+    ...boundaries.env,
     OOMTEST_ALLOWED_NAMESPACES: `default,${BASELINE_NAMESPACE}`,
-    OOMTEST_SHUTDOWN_GRACE: '2s',
     LOG_LEVEL: 'info',
   };
   const [bot, worker] = await Promise.all([startOomtest('bot', env), startOomtest('worker', env)]);
@@ -116,8 +151,7 @@ export async function startRig(): Promise<Rig> {
       ),
     stop: async () => {
       await Promise.all([rig.bot.stop(), rig.worker.stop()]);
-      await Promise.all([slack.stop(), kube.stop(), redis.destroy()]);
-      rmSync(dir, { recursive: true, force: true });
+      await boundaries.stop();
     },
   };
   return rig;
