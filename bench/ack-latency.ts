@@ -18,7 +18,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
+import { deleteKeys } from '../test/bot/harness.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { DrillQueue } from '../src/queue/index.js';
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     await bot.close();
     await queue.close();
     await slack.stop();
-    await deleteKeys(prefix);
+    await deleteKeys(prefix, REDIS_URL);
   }
 }
 
@@ -220,16 +220,6 @@ function renderTable(
       )}; all answered within ${report.burstWallMs.toFixed(0)} ms of the first send (Slack allows 3,000 ms per command).`,
     `After the acknowledgements: ${after.accepted} drills posted to the channel and queued (${after.posted} chat.postMessage calls), the last ${after.followUpMs.toFixed(0)} ms after the client finished.`,
   ].join('\n');
-}
-
-async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  try {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-  } finally {
-    redis.disconnect();
-  }
 }
 
 main().then(

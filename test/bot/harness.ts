@@ -121,9 +121,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<BotHar
   };
 }
 
-/** Removes every Redis key the harness's queue wrote. */
-async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
+/** Removes every Redis key under `prefix` (a test's or benchmark's private queue prefix). */
+export async function deleteKeys(prefix: string, redisUrl = REDIS_URL): Promise<void> {
+  const redis = new Redis(redisUrl);
   try {
     const keys = await redis.keys(`${prefix}:*`);
     if (keys.length > 0) await redis.del(...keys);
