@@ -4,7 +4,7 @@
  * codes). Each subcommand's module is imported only when asked for, so `oomtest run` does
  * not load Bolt or BullMQ.
  */
-import { loadConfig, describeConfig, type ProcessRole } from './config.js';
+import { loadConfig, describeConfig, type Config, type ProcessRole } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { isOomtestError } from './errors.js';
 import { createMetrics } from './metrics.js';
@@ -74,7 +74,7 @@ async function serve(role: ProcessRole): Promise<number> {
 
 async function startRole(
   role: ProcessRole,
-  config: ReturnType<typeof loadConfig>,
+  config: Config,
   logger: Logger,
 ): Promise<RunningProcess[]> {
   if (role === 'worker') {

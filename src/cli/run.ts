@@ -98,24 +98,24 @@ async function drill(request: DrillRequest, { config, io, deps }: DrillContext):
   const drillId = newDrillId();
   const interrupt = deps.signal === undefined ? onInterrupt(io) : undefined;
   const signal = deps.signal ?? interrupt?.signal;
+  const watches = new PodWatchHub({ logger, clock: systemClock });
 
   try {
     const kube = (
       deps.kube ?? createKubeClients({ kubeconfigPath: config.kubeconfigPath })
     ).forContext(request.cluster);
-    const watches = new PodWatchHub({ logger, clock: systemClock });
     const printer = progressPrinter(io.stderr, Date.now());
     const outcome = await runDrill(
       request,
       { drillId, signal, onProgress: printer, requestedBy: `cli:${userInfo().username}` },
       { kube, watches, clock: systemClock, logger },
     );
-    watches.close();
     writeOutcome(io, outcome);
     return STATUS_EXIT[outcome.status];
   } catch (error) {
     return reportError(error, { io, logger, drillId });
   } finally {
+    watches.close();
     interrupt?.dispose();
   }
 }
